@@ -1,0 +1,83 @@
+#pragma once
+// Checked CUDA / cuBLAS / cuDNN calls: a failure throws sakuga::Error naming the call, the
+// file and the line. Every kernel launch is followed by SAKUGA_LAUNCH_CHECK().
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include "kernels/common.h"
+
+#define SAKUGA_CUDA_CHECK(call)                                                           \
+  do {                                                                                    \
+    cudaError_t sakuga_err_ = (call);                                                     \
+    if (sakuga_err_ != cudaSuccess)                                                       \
+      ::sakuga::detail::fail(__FILE__, __LINE__, ::sakuga::detail::concat(               \
+          "CUDA call ", #call, " failed: ", cudaGetErrorString(sakuga_err_)));            \
+  } while (0)
+
+#define SAKUGA_LAUNCH_CHECK() SAKUGA_CUDA_CHECK(cudaGetLastError())
+
+#define SAKUGA_CUBLAS_CHECK(call)                                                         \
+  do {                                                                                    \
+    cublasStatus_t sakuga_st_ = (call);                                                   \
+    if (sakuga_st_ != CUBLAS_STATUS_SUCCESS)                                              \
+      ::sakuga::detail::fail(__FILE__, __LINE__, ::sakuga::detail::concat(               \
+          "cuBLAS call ", #call, " failed: ", cublasGetStatusString(sakuga_st_)));        \
+  } while (0)
+
+#define SAKUGA_CUDNN_CHECK(call)                                                          \
+  do {                                                                                    \
+    cudnnStatus_t sakuga_st_ = (call);                                                    \
+    if (sakuga_st_ != CUDNN_STATUS_SUCCESS)                                               \
+      ::sakuga::detail::fail(__FILE__, __LINE__, ::sakuga::detail::concat(               \
+          "cuDNN call ", #call, " failed: ", cudnnGetErrorString(sakuga_st_)));           \
+  } while (0)
+
+namespace sakuga::cuda {
+
+// Grid size for a grid-stride loop over n elements.
+inline unsigned grid_for(int64_t n, int block = 256) {
+  int64_t g = (n + block - 1) / block;
+  return unsigned(g < 1 ? 1 : (g > 65535 * 8 ? 65535 * 8 : g));
+}
+
+// Load/store helpers: math in f32 for bf16 storage.
+__device__ __forceinline__ float load(const float* p, int64_t i) { return p[i]; }
+__device__ __forceinline__ float load(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
+__device__ __forceinline__ void store(float* p, int64_t i, float v) { p[i] = v; }
+__device__ __forceinline__ void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16(v); }
+
+// Calls f(T{}) with T = float or __nv_bfloat16.
+template <class F>
+void dispatch_float_bf16(const char* op, DType dt, F&& f) {
+  switch (dt) {
+    case DType::f32: f(float{}); return;
+    case DType::bf16: f(__nv_bfloat16{}); return;
+    default: SAKUGA_FAIL(op, ": CUDA supports f32 and bf16, got ", dtype_name(dt));
+  }
+}
+
+// Per-device library handles bound to the device's sakuga stream (kernels/cuda/runtime.cu).
+cublasHandle_t cublas_handle(int dev);
+cublasLtHandle_t cublaslt_handle(int dev);
+cudnnHandle_t cudnn_handle(int dev);
+int current_device();
+// Workspace from the caching allocator, freed when the guard goes out of scope.
+class Workspace {
+ public:
+  Workspace(size_t bytes, int dev);
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  void* get() const { return ptr_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t bytes_ = 0;
+  int dev_ = 0;
+};
+
+}  // namespace sakuga::cuda
