@@ -1,3 +1,31 @@
-// sakuga command line (placeholder until the CLI lands).
+// sakuga: the command line. `sakuga --help` lists the commands.
 #include <cstdio>
-int main() { std::puts("sakuga"); return 0; }
+#include <exception>
+
+#include "apps/commands.h"
+#include "kernels/common.h"
+#include "sakuga_build_info.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"sakuga — neural networks for anime production research (C++/CUDA)"};
+  app.set_version_flag("--version", std::string("sakuga ") + SAKUGA_VERSION + " (" + SAKUGA_GIT_COMMIT + ")");
+  app.require_subcommand(1);
+  sakuga::app::Action action;
+  sakuga::app::add_info(app, action);
+  // add_train: see below
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const sakuga::Error& e) {
+    std::fprintf(stderr, "sakuga: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sakuga: unexpected error: %s\n", e.what());
+    return 2;
+  }
+}
