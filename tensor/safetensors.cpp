@@ -1,7 +1,11 @@
 #include "tensor/safetensors.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -40,14 +44,19 @@ bool parse_st_dtype(const std::string& s, DType* out) {
 }  // namespace
 
 SafetensorsFile load_safetensors(const std::string& path) {
+  std::error_code ec;
+  SAKUGA_CHECK(std::filesystem::is_regular_file(path, ec), path, ": not a regular file (or missing)");
   std::ifstream f(path, std::ios::binary);
   SAKUGA_CHECK(f, path, ": cannot open for reading");
   f.seekg(0, std::ios::end);
-  const uint64_t file_size = uint64_t(f.tellg());
+  const std::streamoff end_pos = f.tellg();
+  SAKUGA_CHECK(end_pos >= 0, path, ": cannot determine the file size");
+  const uint64_t file_size = uint64_t(end_pos);
   f.seekg(0);
   SAKUGA_CHECK(file_size >= 8, path, ": not a safetensors file (", file_size, " bytes, need at least 8)");
   unsigned char len_bytes[8];
   f.read(reinterpret_cast<char*>(len_bytes), 8);
+  SAKUGA_CHECK(f, path, ": read error in the header length");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
   SAKUGA_CHECK(header_len <= kMaxHeaderBytes, path, ": header length ", header_len, " is implausible (limit ",
@@ -101,6 +110,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
       SAKUGA_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<int64_t>() >= 0), where,
                    ": shape entries must be non-negative integers");
       uint64_t dv = d.get<uint64_t>();
+      SAKUGA_CHECK(dv <= uint64_t(std::numeric_limits<int64_t>::max()), where, ": shape entry ", dv, " is too large");
       SAKUGA_CHECK(dv == 0 || numel <= std::numeric_limits<uint64_t>::max() / dv / 8, where, ": shape overflows");
       numel *= dv;
       e.shape.push_back(int64_t(dv));
@@ -154,7 +164,9 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   header.append((8 - header.size() % 8) % 8, ' ');  // keep the data 8-byte aligned
 
   // Write to a temporary file beside the target, then rename: a crash never leaves a torn file.
-  const std::string tmp = path + ".tmp";
+  // A name unique per process and call, so concurrent writers never share a temporary file.
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     SAKUGA_CHECK(f, tmp, ": cannot open for writing");
@@ -165,9 +177,15 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     f.write(header.data(), std::streamsize(header.size()));
     for (const Tensor& h : host) f.write(static_cast<const char*>(h.raw()), std::streamsize(h.nbytes()));
     f.flush();
-    SAKUGA_CHECK(f, tmp, ": write failed (disk full?)");
+    if (!f) {
+      std::remove(tmp.c_str());
+      SAKUGA_FAIL(tmp, ": write failed (disk full?)");
+    }
   }
-  SAKUGA_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename ", tmp, " to ", path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    SAKUGA_FAIL("cannot rename ", tmp, " to ", path);
+  }
 }
 
 }  // namespace sakuga::io
