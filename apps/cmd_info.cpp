@@ -35,6 +35,7 @@ int run_info() {
       std::printf("device cuda:%d: %s, compute capability %d.%d, %d SMs, %.1f GiB\n", d.index, d.name.c_str(),
                   d.cc_major, d.cc_minor, d.sm_count, double(d.total_bytes) / (1 << 30));
   }
+  std::printf("cpu threads: %d (SAKUGA_THREADS or --threads to change)\n", device::default_cpu_threads());
   std::printf("defaults: device auto → %s, precision %s, deterministic %s\n",
               Device::parse("auto").str().c_str(), devs.empty() ? "fp32" : "tf32",
               device::deterministic() ? "on" : "off");
@@ -47,9 +48,11 @@ void ComputeOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--device", device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--precision", precision, "fp32 | tf32 | bf16 (default: tf32 on GPU, fp32 on CPU)");
   cmd->add_flag("--nondeterministic", nondeterministic, "allow faster nondeterministic GPU algorithms");
+  cmd->add_option("--threads", threads, "CPU threads (default: $SAKUGA_THREADS, else 1; see the README)");
 }
 
 std::string ComputeOptions::apply() const {
+  device::set_cpu_threads(threads > 0 ? threads : device::default_cpu_threads());
   Device d = Device::parse(device);
   device::set_precision(precision.empty() ? (d.is_cuda() ? device::Precision::tf32 : device::Precision::fp32)
                                           : device::parse_precision(precision));

@@ -14,6 +14,7 @@ struct ComputeOptions {
   std::string device = "auto";
   std::string precision = "";  // default: tf32 on GPU, fp32 on CPU
   bool nondeterministic = false;
+  int threads = 0;  // 0: SAKUGA_THREADS, else 1
   void add_to(CLI::App* cmd);
   // Applies precision/determinism globally and returns the resolved device string.
   std::string apply() const;

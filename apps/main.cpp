@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   sakuga::app::Action action;
   sakuga::app::add_info(app, action);
-  // add_train: see below
+  sakuga::app::add_train(app, action);
 
   try {
     app.parse(argc, argv);

@@ -65,4 +65,13 @@ Precision precision();
 Precision parse_precision(const std::string& s);  // throws on anything else
 const char* precision_name(Precision p);
 
+// CPU threads for OpenMP loops and OpenBLAS (one shared libgomp pool). Default: the
+// SAKUGA_THREADS environment variable, else 1. Why 1: sakuga's CPU steps are many short
+// parallel regions, and with any other busy process on the machine their spin-waiting
+// barriers made a 2-thread Fashion-MNIST step ~25× slower than 1 thread (measured on a
+// 2-core machine). Raise it (--threads, SAKUGA_THREADS) on an otherwise idle machine.
+int default_cpu_threads();
+void set_cpu_threads(int n);
+int cpu_threads();
+
 }  // namespace sakuga::device

@@ -1,4 +1,9 @@
 // Pieces of the device runtime shared by CUDA and CPU-only builds.
+#include <cblas.h>
+#include <omp.h>
+
+#include <cstdlib>
+
 #include "kernels/device.h"
 
 namespace sakuga::device {
@@ -18,5 +23,23 @@ const char* precision_name(Precision p) {
   }
   return "?";
 }
+
+int default_cpu_threads() {
+  const char* env = std::getenv("SAKUGA_THREADS");
+  if (!env || !*env) return 1;
+  char* end = nullptr;
+  long n = std::strtol(env, &end, 10);
+  SAKUGA_CHECK(end && *end == '\0' && n >= 1 && n <= 1024, "SAKUGA_THREADS: expected a thread count >= 1, got '",
+               env, "'");
+  return int(n);
+}
+
+void set_cpu_threads(int n) {
+  SAKUGA_CHECK(n >= 1, "--threads: expected >= 1, got ", n);
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+}
+
+int cpu_threads() { return omp_get_max_threads(); }
 
 }  // namespace sakuga::device

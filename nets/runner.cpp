@@ -122,3 +122,27 @@ void Progress::finish() {
 }
 
 }  // namespace sakuga
+
+namespace sakuga {
+
+std::string save_checkpoint(const RunDir& run, int64_t step, const CheckpointParts& parts) {
+  std::map<std::string, Tensor> all = parts.model->state_dict();
+  for (const auto& [opt, prefix] : parts.optimizers)
+    for (auto& [k, v] : opt->state_dict(prefix)) all[k] = v;
+  auto meta = parts.metadata;
+  meta["step"] = std::to_string(step);
+  const std::string path = run.checkpoint_for(step);
+  io::save_safetensors(path, all, meta);
+  io::save_safetensors(run.last_checkpoint(), all, meta);
+  return path;
+}
+
+void dump_first_step(const std::string& path, const nn::Module& model, const std::map<std::string, Tensor>& tensors) {
+  std::map<std::string, Tensor> all;
+  for (const auto& [k, v] : tensors) all[k] = v.detach().to(DType::f32);
+  for (const auto& [name, p] : model.named_parameters())
+    if (p.grad().defined()) all["grad." + name] = p.grad().to(DType::f32);
+  io::save_safetensors(path, all);
+}
+
+}  // namespace sakuga

@@ -10,8 +10,12 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "layers/module.h"
 #include "nets/config.h"
+#include "optim/optimizer.h"
+#include "tensor/safetensors.h"
 
 namespace sakuga {
 
@@ -118,5 +122,26 @@ class Prefetcher {
   std::exception_ptr error_;
   std::thread worker_;
 };
+
+}  // namespace sakuga
+
+namespace sakuga {
+
+// --- checkpoints ----------------------------------------------------------------------------
+
+// One safetensors file: the module's state_dict, each optimizer's state under its prefix
+// ("optim." or "optim.G." ...), and string metadata (config JSON, step, RNG offsets).
+// Written to checkpoints/step-NNNNNNN.safetensors and copied to last.safetensors, both atomically.
+struct CheckpointParts {
+  const nn::Module* model = nullptr;
+  std::vector<std::pair<const optim::Optimizer*, std::string>> optimizers;  // (optimizer, prefix)
+  std::map<std::string, std::string> metadata;
+};
+std::string save_checkpoint(const RunDir& run, int64_t step, const CheckpointParts& parts);
+
+// The first training step for parity checks: `tensors` (input, target, logits, loss, ...) plus
+// grad.<name> for every parameter with a gradient, in FILE; the weights before the step in
+// FILE.weights.safetensors (the caller saves those before stepping, see save_weights).
+void dump_first_step(const std::string& path, const nn::Module& model, const std::map<std::string, Tensor>& tensors);
 
 }  // namespace sakuga

@@ -1,0 +1,60 @@
+// `sakuga train TASK`: train a network from a config (defaults + --config file + --set).
+#include <cstdio>
+
+#include "apps/commands.h"
+#include "nets/fmnist/train.h"
+
+namespace sakuga::app {
+
+namespace {
+
+struct TrainArgs {
+  std::string config_file;
+  std::vector<std::string> sets;
+  std::string out;
+  bool resume = false;
+  std::string dump_first_step;
+  ComputeOptions compute;
+};
+
+Config resolve(Json defaults, const TrainArgs& a) {
+  Config cfg(std::move(defaults));
+  if (!a.config_file.empty()) cfg.merge_file(a.config_file);
+  for (const auto& s : a.sets) cfg.set(s);
+  return cfg;
+}
+
+void add_common(CLI::App* cmd, TrainArgs& a) {
+  cmd->add_option("--config", a.config_file, "JSON config (every key optional; defaults in the README)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--set", a.sets, "override a config key: --set train.lr=0.0005 (repeatable)");
+  cmd->add_option("--out", a.out, "run folder (config.json, metrics.jsonl, checkpoints/, samples/)")->required();
+  cmd->add_flag("--resume", a.resume, "continue from OUT/checkpoints/last.safetensors");
+  cmd->add_option("--dump-first-step", a.dump_first_step,
+                  "write the first step's input, target, logits, loss and gradients to FILE (safetensors)");
+  a.compute.add_to(cmd);
+}
+
+}  // namespace
+
+void add_train(CLI::App& app, Action& action) {
+  auto* train = app.add_subcommand("train", "train a network");
+  train->require_subcommand(1);
+
+  static TrainArgs fm;
+  auto* fmnist = train->add_subcommand("fashion-mnist", "small CNN on Fashion-MNIST (Debian dataset-fashion-mnist)");
+  add_common(fmnist, fm);
+  fmnist->callback([&action] {
+    action = [] {
+      fmnist::TrainOptions o;
+      o.out = fm.out;
+      o.resume = fm.resume;
+      o.dump_first_step = fm.dump_first_step;
+      o.device = fm.compute.apply();
+      fmnist::train(resolve(fmnist::default_config(), fm), o);
+      return 0;
+    };
+  });
+}
+
+}  // namespace sakuga::app

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Time the cases of bench/cases.json in PyTorch on the same device and print the ratio to
+sakuga's Google Benchmark numbers.
+
+    build/bench/sakuga_bench --benchmark_out=sakuga.json --benchmark_out_format=json
+    python3 bench/compare_torch.py --sakuga-json sakuga.json --out bench/results/NAME.json
+
+ratio = torch time / sakuga time: above 1 means sakuga is faster. On CPU both use the same
+number of threads (--threads, default: all cores). On GPU, torch runs eager f32 with
+TF32 allowed (sakuga's default precision); the GCN step comparison with channels_last + bf16
+autocast lives in the gcn benchmarks.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def timeit(fn, device, min_time=0.5, warmup=2):
+    for _ in range(warmup):
+        fn()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    n, start = 0, time.perf_counter()
+    while True:
+        fn()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time and n >= 3:
+            return elapsed / n * 1e3  # ms
+
+
+def torch_case(c, device):
+    op = c["op"]
+    if op == "conv2d_fwd_bwd":
+        x = torch.randn(c["x"], device=device, requires_grad=True)
+        w = (0.05 * torch.randn(c["w"], device=device)).requires_grad_()
+        pad = tuple(c.get("pad", [0, 0]))
+        stride = tuple(c.get("stride", [1, 1]))
+        gy = torch.randn_like(F.conv2d(x.detach(), w.detach(), None, stride, pad))
+
+        def step():
+            x.grad = None
+            w.grad = None
+            F.conv2d(x, w, None, stride, pad).backward(gy)
+        return step
+    if op == "matmul":
+        a = torch.randn(c["m"], c["k"], device=device)
+        b = torch.randn(c["k"], c["n"], device=device)
+        return lambda: a @ b
+    if op in ("add", "relu"):
+        a = torch.randn(c["n"], device=device)
+        b = torch.randn(c["n"], device=device)
+        return (lambda: a + b) if op == "add" else (lambda: torch.relu(a))
+    if op == "adam_step":
+        params = []
+        for _ in range(c.get("repeat", 1)):
+            for n in c["params"]:
+                p = torch.randn(n, device=device, requires_grad=True)
+                p.grad = torch.randn(n, device=device)
+                params.append(p)
+        # foreach=True is PyTorch's multi-tensor path (the fair comparison for a fused update).
+        opt = torch.optim.Adam(params, lr=1e-3, foreach=True)
+        return opt.step
+    raise ValueError(f"unknown op {op}")
+
+
+def git_commit():
+    try:
+        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True).strip()
+    except Exception:
+        return "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sakuga-json", required=True, help="Google Benchmark JSON from sakuga_bench")
+    ap.add_argument("--out", help="write the comparison here (bench/results/...)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--filter", default="", help="only cases whose name contains this")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    with open(os.path.join(HERE, "cases.json")) as f:
+        cases = json.load(f)["cases"]
+    with open(args.sakuga_json) as f:
+        sk = json.load(f)
+    sakuga_ms = {}
+    for b in sk["benchmarks"]:
+        name = b["name"].split("/real_time")[0]
+        unit = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
+        sakuga_ms[name] = b["real_time"] * unit
+
+    rows = []
+    for c in cases:
+        if args.filter not in c["name"]:
+            continue
+        for dev in c["devices"]:
+            key = f'{c["name"]}/{dev}'
+            if key not in sakuga_ms or (dev == "cuda" and not torch.cuda.is_available()):
+                continue
+            t = timeit(torch_case(c, dev), dev)
+            rows.append({"case": c["name"], "device": dev, "sakuga_ms": sakuga_ms[key], "torch_ms": t,
+                         "ratio_torch_over_sakuga": t / sakuga_ms[key]})
+            print(f'{key:36s} sakuga {sakuga_ms[key]:10.3f} ms   torch {t:10.3f} ms   '
+                  f'torch/sakuga {t / sakuga_ms[key]:6.2f}', flush=True)
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    result = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "device": gpu or platform.processor() or platform.machine(),
+        "cpu_threads": args.threads,
+        "torch": torch.__version__,
+        "context": sk.get("context", {}),
+        "results": rows,
+    }
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump(result, f, indent=2)
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+#pragma once
+// Fashion-MNIST training: the framework's end-to-end demo (`sakuga train fashion-mnist`).
+#include <string>
+#include <vector>
+
+#include "nets/config.h"
+
+namespace sakuga::fmnist {
+
+// Every key with its default; `sakuga train fashion-mnist --config F --set k=v` overrides.
+Json default_config();
+
+struct TrainOptions {
+  std::string out;                  // run folder (required)
+  bool resume = false;              // continue from OUT/checkpoints/last.safetensors
+  std::string device = "cpu";       // resolved device string ("cpu", "cuda:0")
+  std::string dump_first_step;      // FILE: first step's tensors and gradients
+  int64_t stop_after = -1;          // stop (as if interrupted) after this step; -1 = run to the end
+  bool quiet = false;               // no progress output (tests)
+};
+
+struct TrainResult {
+  int64_t first_step = 0, last_step = 0;  // steps run in this call: (first_step, last_step]
+  std::vector<float> losses;              // training loss of each step run in this call
+  double test_accuracy = -1;              // after the last step (-1 when not evaluated)
+};
+
+TrainResult train(const Config& cfg, const TrainOptions& opt);
+
+}  // namespace sakuga::fmnist
