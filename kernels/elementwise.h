@@ -78,6 +78,15 @@ struct Broadcast {
   int64_t out_shape[kMaxDims] = {};
   int64_t a_strides[kMaxDims] = {};
   int64_t b_strides[kMaxDims] = {};
+  // True when a and b are both read contiguously with out's layout (same shape): a flat loop.
+  bool same_layout() const {
+    int64_t expect = 1;
+    for (int d = ndim - 1; d >= 0; --d) {
+      if (out_shape[d] != 1 && (a_strides[d] != expect || b_strides[d] != expect)) return false;
+      expect *= out_shape[d];
+    }
+    return true;
+  }
   int64_t numel() const {
     int64_t n = 1;
     for (int d = 0; d < ndim; ++d) n *= out_shape[d];

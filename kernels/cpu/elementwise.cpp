@@ -63,6 +63,11 @@ void binary_forward(BinaryOp op, const T* a, const T* b, T* out, const Broadcast
   const int nd = bc.ndim;
   with_binary(op, [&](auto tag) {
     constexpr BinaryOp O = decltype(tag)::value;
+    if (bc.same_layout()) {
+#pragma omp parallel for simd if (n > kParallelMin)
+      for (int64_t i = 0; i < n; ++i) out[i] = binary_fwd<O>(a[i], b[i]);
+      return;
+    }
 #pragma omp parallel for if (n > kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
       int64_t rem = i, ia = 0, ib = 0;

@@ -28,8 +28,12 @@ __global__ void unary_bwd_kernel(const T* x, const T* y, const T* gy, T* gx, int
 }
 
 template <BinaryOp O, class T>
-__global__ void binary_kernel(const T* a, const T* b, T* out, Broadcast bc, int64_t n) {
+__global__ void binary_kernel(const T* a, const T* b, T* out, Broadcast bc, int64_t n, bool flat) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    if (flat) {  // same shapes: no index arithmetic
+      store(out, i, binary_fwd<O>(load(a, i), load(b, i)));
+      continue;
+    }
     int64_t rem = i, ia = 0, ib = 0;
     for (int d = bc.ndim - 1; d >= 0; --d) {
       int64_t idx = rem % bc.out_shape[d];
@@ -124,11 +128,12 @@ void binary_forward(BinaryOp op, DType dtype, const void* a, const void* b, void
     auto pa = static_cast<const T*>(a);
     auto pb = static_cast<const T*>(b);
     auto po = static_cast<T*>(out);
+    const bool flat = bc.same_layout();
     switch (op) {
-      case BinaryOp::add: binary_kernel<BinaryOp::add><<<grid_for(n), 256, 0, s>>>(pa, pb, po, bc, n); break;
-      case BinaryOp::sub: binary_kernel<BinaryOp::sub><<<grid_for(n), 256, 0, s>>>(pa, pb, po, bc, n); break;
-      case BinaryOp::mul: binary_kernel<BinaryOp::mul><<<grid_for(n), 256, 0, s>>>(pa, pb, po, bc, n); break;
-      case BinaryOp::div: binary_kernel<BinaryOp::div><<<grid_for(n), 256, 0, s>>>(pa, pb, po, bc, n); break;
+      case BinaryOp::add: binary_kernel<BinaryOp::add><<<grid_for(n), 256, 0, s>>>(pa, pb, po, bc, n, flat); break;
+      case BinaryOp::sub: binary_kernel<BinaryOp::sub><<<grid_for(n), 256, 0, s>>>(pa, pb, po, bc, n, flat); break;
+      case BinaryOp::mul: binary_kernel<BinaryOp::mul><<<grid_for(n), 256, 0, s>>>(pa, pb, po, bc, n, flat); break;
+      case BinaryOp::div: binary_kernel<BinaryOp::div><<<grid_for(n), 256, 0, s>>>(pa, pb, po, bc, n, flat); break;
     }
   });
   SAKUGA_LAUNCH_CHECK();
