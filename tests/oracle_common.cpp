@@ -18,6 +18,16 @@ nlohmann::json oracle_meta(const io::SafetensorsFile& f, const std::string& name
   return nlohmann::json::parse(it->second);
 }
 
+std::vector<std::pair<std::string, nlohmann::json>> oracle_cases(const io::SafetensorsFile& f) {
+  std::vector<std::pair<std::string, nlohmann::json>> cases;
+  for (const auto& n : oracle_meta(f, "cases")) {
+    const std::string name = n.get<std::string>();
+    cases.emplace_back(name, oracle_meta(f, name));
+  }
+  SAKUGA_CHECK(!cases.empty(), "oracle file: no cases");
+  return cases;
+}
+
 Tensor oracle_tensor(const io::SafetensorsFile& f, const std::string& name) {
   auto it = f.tensors.find(name);
   if (it == f.tensors.end()) SAKUGA_FAIL("oracle file: no tensor '", name, "'");

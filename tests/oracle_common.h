@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tensor/safetensors.h"
 
@@ -15,6 +17,8 @@ namespace sakuga::test {
 std::optional<io::SafetensorsFile> oracle_file();
 // Parameters stored by Oracle.meta(name, value).
 nlohmann::json oracle_meta(const io::SafetensorsFile& f, const std::string& name);
+// The cases listed by the Python side (meta "cases": [names]) with each case's parameters.
+std::vector<std::pair<std::string, nlohmann::json>> oracle_cases(const io::SafetensorsFile& f);
 // The tensor `name`, with a clear failure when missing.
 Tensor oracle_tensor(const io::SafetensorsFile& f, const std::string& name);
 // Max-norm relative error of got against want (same shape required).

@@ -13,11 +13,7 @@ TEST_SUITE("oracle") {
 TEST_CASE("oracle_norm") {
   auto f = test::oracle_file();
   if (!f) return;
-  auto names = test::oracle_meta(*f, "cases");
-  REQUIRE(names.size() > 0);
-  for (const auto& jn : names) {
-    const std::string name = jn.get<std::string>();
-    auto m = test::oracle_meta(*f, name);
+  for (const auto& [name, m] : test::oracle_cases(*f)) {
     const std::string what = name + " " + m.dump();
     INFO(what);
     auto get = [&](const std::string& k) { return test::oracle_tensor(*f, name + "." + k); };

@@ -33,11 +33,7 @@ TEST_SUITE("oracle") {
 TEST_CASE("oracle_pool") {
   auto f = test::oracle_file();
   if (!f) return;
-  auto names = test::oracle_meta(*f, "cases");
-  REQUIRE(names.size() > 0);
-  for (const auto& jn : names) {
-    const std::string name = jn.get<std::string>();
-    auto m = test::oracle_meta(*f, name);
+  for (const auto& [name, m] : test::oracle_cases(*f)) {
     INFO(name, " ", m.dump());
     Tensor x = test::oracle_tensor(*f, name + ".x").clone().detach();
     x.set_requires_grad(true);

@@ -1,5 +1,6 @@
 // Unit tests of the convolution ops: exact values on tiny hand-computed cases (forward and all
 // gradients), the conv2d / conv_transpose2d adjoint identity, and error messages.
+#include "tests/test_util.h"
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -35,22 +36,6 @@ V noise(int64_t n, uint32_t seed) {
   }
   return v;
 }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define CHECK_ERROR(expr, text)                                 \
-  do {                                                          \
-    std::string msg_ = error_of([&] { (void)(expr); });         \
-    INFO("message: ", msg_);                                    \
-    CHECK(msg_.find(text) != std::string::npos);                \
-  } while (0)
 
 ops::Conv2dParams conv_p(int stride, int pad, int dil = 1, int groups = 1) {
   ops::Conv2dParams p;

@@ -1,4 +1,5 @@
 // Modules: naming, state_dict load errors, train/eval, freezing, devices, save/load, init.
+#include "tests/test_util.h"
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -20,6 +21,7 @@
 #include "tensor/safetensors.h"
 
 using namespace sakuga;
+using sakuga::test::error_of;
 using namespace sakuga::nn;
 
 namespace {
@@ -72,15 +74,6 @@ bool bit_equal(const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
   Tensor ha = a.contiguous().cpu(), hb = b.contiguous().cpu();
   return std::memcmp(ha.raw(), hb.raw(), ha.nbytes()) == 0;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }

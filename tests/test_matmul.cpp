@@ -1,6 +1,7 @@
 // Unit tests of the GEMM family: exact products and gradients on small hand-made inputs,
 // transposed/strided views, the raw kernels' conventions (trans flags, lds, beta, bias, K = 0)
 // and error messages on bad input.
+#include "tests/test_util.h"
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -18,22 +19,6 @@ using namespace sakuga;
 namespace {
 
 Tensor T(std::vector<float> v, Shape s, DType dt = DType::f32) { return Tensor::from_vector(v, s, dt); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define CHECK_ERROR(expr, text)                         \
-  do {                                                  \
-    std::string msg_ = error_of([&] { (void)(expr); }); \
-    INFO("message: ", msg_);                            \
-    CHECK(msg_.find(text) != std::string::npos);        \
-  } while (0)
 
 void check_equal(const Tensor& got, const std::vector<float>& want, const Shape& shape) {
   REQUIRE(got.defined());

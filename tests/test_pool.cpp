@@ -1,6 +1,7 @@
 // Unit tests of the pooling and resampling family: exact values on small hand-made inputs
 // (checked against PyTorch 1.13), gradients by hand, the index/window helpers that the CUDA
 // gather kernels use (against brute force), and error messages.
+#include "tests/test_util.h"
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -22,22 +23,6 @@ namespace {
 using V = std::vector<float>;
 
 Tensor T(V v, Shape s) { return Tensor::from_vector(v, s); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define CHECK_ERROR(expr, text)                         \
-  do {                                                  \
-    std::string msg_ = error_of([&] { (void)(expr); }); \
-    INFO("message: ", msg_);                            \
-    CHECK(msg_.find(text) != std::string::npos);        \
-  } while (0)
 
 // dL/dx for L = Σ f(x)·w (w = ones when empty).
 V grad_of(const std::function<Tensor(const Tensor&)>& f, const Tensor& x0, V w = {}) {

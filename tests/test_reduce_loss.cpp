@@ -1,5 +1,6 @@
 // Unit tests of the reduce and loss families: exact values on small hand-made inputs, edge
 // cases (ties, NaN, ±inf, ignored items) and the error messages on bad input.
+#include "tests/test_util.h"
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -15,6 +16,7 @@
 #include "tensor/ops/view.h"
 
 using namespace sakuga;
+using sakuga::test::error_of;
 using ops::Reduction;
 
 namespace {
@@ -37,15 +39,6 @@ void check_values(const Tensor& t, const std::vector<double>& want, double tol =
 }
 
 // The message of the sakuga::Error that f throws ("" when it does not throw).
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 void check_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
   std::string msg = error_of(f);
   INFO("message: ", msg);

@@ -1,5 +1,6 @@
 // Unit tests of the shape ops: exact values on small hand-made inputs, gradients by hand,
 // dtypes the harness does not cover, and error messages.
+#include "tests/test_util.h"
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -19,22 +20,6 @@ Tensor T(std::vector<float> v, Shape s) { return Tensor::from_vector(v, s); }
 Tensor I(std::vector<int32_t> v, Shape s) { return Tensor::from_vector_i32(v, s); }
 
 // The message of the sakuga::Error thrown by f ("" when none).
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define CHECK_ERROR(expr, text)                                        \
-  do {                                                                 \
-    std::string msg_ = error_of([&] { (void)(expr); });                \
-    INFO("message: ", msg_);                                           \
-    CHECK(msg_.find(text) != std::string::npos);                       \
-  } while (0)
-
 // dL/dx for L = Σ f(x)·w (w = ones when empty).
 std::vector<float> grad_of(const std::function<Tensor(const Tensor&)>& f, const Tensor& x0,
                            std::vector<float> w = {}) {
