@@ -1,5 +1,6 @@
 // `sakuga train TASK`: train a network from a config (defaults + --config file + --set).
 #include <cstdio>
+#include <filesystem>
 
 #include "apps/commands.h"
 #include "nets/fmnist/train.h"
@@ -17,8 +18,11 @@ struct TrainArgs {
   ComputeOptions compute;
 };
 
+// defaults ← (on --resume) the run's own config.json ← --config ← --set.
 Config resolve(Json defaults, const TrainArgs& a) {
   Config cfg(std::move(defaults));
+  const std::string saved = a.out + "/config.json";
+  if (a.resume && std::filesystem::exists(saved)) cfg.merge_file(saved);
   if (!a.config_file.empty()) cfg.merge_file(a.config_file);
   for (const auto& s : a.sets) cfg.set(s);
   return cfg;
