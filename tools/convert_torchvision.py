@@ -15,11 +15,13 @@ I64); float tensors are stored as F32. Needs torch (Debian python3-torch); no sa
 package: the format is written by hand (8-byte little-endian header length, JSON header, data).
 """
 import argparse
-import json
-import struct
+import os
 import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_write import write_safetensors  # noqa: E402
 
 
 def convert_state_dict(sd):
@@ -37,27 +39,6 @@ def convert_state_dict(sd):
             t = t.to(torch.float32)
         out[name] = t
     return out
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """Minimal safetensors writer (F32 / I32 only, which is all convert_state_dict produces)."""
-    dtypes = {torch.float32: "F32", torch.int32: "I32"}
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        raw = t.contiguous().numpy().tobytes()
-        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def load_checkpoint(path):

@@ -12,7 +12,6 @@ header length, JSON header, raw data.
 import argparse
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -23,42 +22,8 @@ except ImportError:  # pragma: no cover
     print("torch not importable: oracle test skipped")
     sys.exit(77)
 
-_DTYPES = {
-    torch.float32: "F32",
-    torch.float64: "F64",
-    torch.bfloat16: "BF16",
-    torch.int32: "I32",
-    torch.int64: "I32",  # stored as i32
-    torch.uint8: "U8",
-}
-
-
-def write_safetensors(path, tensors, metadata=None):
-    header = {}
-    blobs = []
-    offset = 0
-    for name, t in tensors.items():
-        t = t.detach().cpu().contiguous()
-        if t.dtype == torch.int64:
-            t = t.to(torch.int32)
-        if t.dtype == torch.bfloat16:
-            raw = t.view(torch.int16).numpy().tobytes()
-        else:
-            raw = t.numpy().tobytes()
-        header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from safetensors_write import write_safetensors  # noqa: E402,F401  (re-exported for the tests)
 
 class Oracle:
     def __init__(self):

@@ -1,0 +1,43 @@
+"""Write PyTorch tensors as a safetensors file without the safetensors package (not in Debian):
+8-byte little-endian header length, JSON header, raw little-endian data. int64 is stored as I32
+(sakuga has no I64)."""
+import json
+import struct
+
+import torch
+
+_DTYPES = {
+    torch.float32: "F32",
+    torch.float64: "F64",
+    torch.bfloat16: "BF16",
+    torch.int32: "I32",
+    torch.int64: "I32",  # stored as i32
+    torch.uint8: "U8",
+}
+
+
+def write_safetensors(path, tensors, metadata=None):
+    header = {}
+    blobs = []
+    offset = 0
+    for name, t in tensors.items():
+        t = t.detach().cpu().contiguous()
+        if t.dtype == torch.int64:
+            t = t.to(torch.int32)
+        if t.dtype == torch.bfloat16:
+            raw = t.view(torch.int16).numpy().tobytes()
+        else:
+            raw = t.numpy().tobytes()
+        header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
