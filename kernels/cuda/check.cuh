@@ -19,6 +19,10 @@
 
 #define SAKUGA_LAUNCH_CHECK() SAKUGA_CUDA_CHECK(cudaGetLastError())
 
+// Grid-stride loop over [0, n) for a kernel launched with grid_for(n).
+#define SAKUGA_GRID_LOOP(i, n) \
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
+
 #define SAKUGA_CUBLAS_CHECK(call)                                                         \
   do {                                                                                    \
     cublasStatus_t sakuga_st_ = (call);                                                   \
@@ -48,6 +52,16 @@ __device__ __forceinline__ float load(const float* p, int64_t i) { return p[i]; 
 __device__ __forceinline__ float load(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
 __device__ __forceinline__ void store(float* p, int64_t i, float v) { p[i] = v; }
 __device__ __forceinline__ void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16(v); }
+
+// Typed views of the void pointers of the kernel signatures.
+template <class T>
+const T* cp(const void* p) {
+  return static_cast<const T*>(p);
+}
+template <class T>
+T* mp(void* p) {
+  return static_cast<T*>(p);
+}
 
 // Calls f(T{}) with T = float or __nv_bfloat16.
 template <class F>

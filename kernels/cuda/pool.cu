@@ -12,11 +12,10 @@ namespace sakuga::kernels::cuda {
 using sakuga::cuda::grid_for;
 using sakuga::cuda::load;
 using sakuga::cuda::store;
+using sakuga::cuda::cp;
+using sakuga::cuda::mp;
 
 namespace {
-
-#define SAKUGA_GRID_LOOP(i, n) \
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
 
 template <class T>
 __global__ void max_pool_fwd_kernel(const T* x, T* y, int32_t* idx, Pool2dGeom g, int64_t n) {
@@ -145,17 +144,6 @@ __global__ void adaptive_bwd_kernel(const T* gy, T* gx, AdaptivePoolGeom g, int6
     }
     store(gx, i, s);
   }
-}
-
-#undef SAKUGA_GRID_LOOP
-
-template <class T>
-const T* cp(const void* p) {
-  return static_cast<const T*>(p);
-}
-template <class T>
-T* mp(void* p) {
-  return static_cast<T*>(p);
 }
 
 }  // namespace
