@@ -4,6 +4,7 @@
 
 #include "apps/commands.h"
 #include "nets/fmnist/train.h"
+#include "nets/gcn/train.h"
 
 namespace sakuga::app {
 
@@ -16,6 +17,9 @@ struct TrainArgs {
   bool resume = false;
   std::string dump_first_step;
   ComputeOptions compute;
+  // gcn tasks
+  bool synthetic = false, skip_bad = false;
+  std::string data_dir, pretrained;
 };
 
 // defaults ← (on --resume) the run's own config.json ← --config ← --set.
@@ -59,6 +63,43 @@ void add_train(CLI::App& app, Action& action) {
       return 0;
     };
   });
+
+  for (data::SegTask task : {data::SegTask::cel, data::SegTask::douga}) {
+    static TrainArgs args[2];
+    TrainArgs& a = args[int(task)];
+    const bool cel = task == data::SegTask::cel;
+    auto* cmd = train->add_subcommand(
+        data::seg_task_name(task),
+        cel ? "GCN cel segmentation (1 logit: cel vs background)" : "GCN douga reconstruction (10 line-art classes)");
+    add_common(cmd, a);
+    auto* syn = cmd->add_flag("--synthetic", a.synthetic, "train on the built-in synthetic cel generator (the default)");
+    cmd->add_option("--data", a.data_dir, "dataset folder (frames/ + masks/ or douga/, see the README)")
+        ->excludes(syn);
+    cmd->add_option("--pretrained", a.pretrained,
+                    "torchvision ResNet weights (safetensors, tools/convert_torchvision.py) for the backbone")
+        ->check(CLI::ExistingFile);
+    cmd->add_flag("--skip-bad", a.skip_bad, "skip bad frame/label pairs with a warning instead of stopping");
+    cmd->callback([&action, &a, task] {
+      action = [&a, task] {
+        Config cfg = resolve(gcn::default_config(task), a);
+        if (!a.data_dir.empty()) {
+          cfg.set("data.dir=" + Json(a.data_dir).dump());
+          cfg.set("data.synthetic=false");
+        } else if (a.synthetic) {
+          cfg.set("data.synthetic=true");
+        }
+        if (!a.pretrained.empty()) cfg.set("model.pretrained=" + Json(a.pretrained).dump());
+        if (a.skip_bad) cfg.set("data.skip_bad=true");
+        gcn::TrainOptions o;
+        o.out = a.out;
+        o.resume = a.resume;
+        o.dump_first_step = a.dump_first_step;
+        o.device = a.compute.apply();
+        gcn::train(task, cfg, o);
+        return 0;
+      };
+    });
+  }
 }
 
 }  // namespace sakuga::app

@@ -23,5 +23,8 @@ struct ComputeOptions {
 void add_info(CLI::App& app, Action& action);
 void add_train(CLI::App& app, Action& action);
 void add_bench(CLI::App& app, Action& action);
+void add_eval(CLI::App& app, Action& action);
+void add_infer(CLI::App& app, Action& action);
+void add_synth(CLI::App& app, Action& action);
 
 }  // namespace sakuga::app

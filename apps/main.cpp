@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   sakuga::app::Action action;
   sakuga::app::add_info(app, action);
   sakuga::app::add_train(app, action);
+  sakuga::app::add_eval(app, action);
+  sakuga::app::add_infer(app, action);
+  sakuga::app::add_synth(app, action);
+  sakuga::app::add_bench(app, action);
 
   try {
     app.parse(argc, argv);

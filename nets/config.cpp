@@ -33,6 +33,7 @@ bool compatible(const Json& def, const Json& v) {
 void merge_into(Json& dst, const Json& src, const std::string& prefix, const std::string& source) {
   for (auto it = src.begin(); it != src.end(); ++it) {
     const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (!it.key().empty() && it.key()[0] == '_') continue;  // "_doc" and the like: comments in config files
     SAKUGA_CHECK(dst.contains(it.key()), source, ": unknown config key '", key, "' (known here: ", known_keys(dst), ")");
     Json& d = dst[it.key()];
     if (d.is_object()) {

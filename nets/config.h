@@ -1,7 +1,8 @@
 #pragma once
 // Training configs: JSON objects whose every field has a documented default. A user file or
 // `--set a.b=value` may only override keys that exist (unknown keys are an error naming the
-// key and the source), and must keep each value's type (ints may be given for floats).
+// key and the source), and must keep each value's type (ints may be given for floats). Keys starting
+// with "_" (like "_doc") are comments and ignored.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>

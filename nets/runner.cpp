@@ -129,6 +129,8 @@ std::string save_checkpoint(const RunDir& run, int64_t step, const CheckpointPar
   std::map<std::string, Tensor> all = parts.model->state_dict();
   for (const auto& [opt, prefix] : parts.optimizers)
     for (auto& [k, v] : opt->state_dict(prefix)) all[k] = v;
+  for (const auto& [m, prefix] : parts.extra_modules)
+    for (auto& [k, v] : m->state_dict()) all[prefix + k] = v;
   auto meta = parts.metadata;
   meta["step"] = std::to_string(step);
   const std::string path = run.checkpoint_for(step);

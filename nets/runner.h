@@ -135,6 +135,7 @@ namespace sakuga {
 struct CheckpointParts {
   const nn::Module* model = nullptr;
   std::vector<std::pair<const optim::Optimizer*, std::string>> optimizers;  // (optimizer, prefix)
+  std::vector<std::pair<const nn::Module*, std::string>> extra_modules;      // (module, prefix), e.g. "disc."
   std::map<std::string, std::string> metadata;
 };
 std::string save_checkpoint(const RunDir& run, int64_t step, const CheckpointParts& parts);

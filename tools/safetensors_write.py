@@ -1,6 +1,6 @@
-"""Write PyTorch tensors as a safetensors file without the safetensors package (not in Debian):
-8-byte little-endian header length, JSON header, raw little-endian data. int64 is stored as I32
-(sakuga has no I64)."""
+"""Write (and read back) PyTorch tensors as safetensors files without the safetensors package
+(not in Debian): 8-byte little-endian header length, JSON header, raw little-endian data. int64
+is stored as I32 (sakuga has no I64)."""
 import json
 import struct
 
@@ -41,3 +41,28 @@ def write_safetensors(path, tensors, metadata=None):
         f.write(h)
         for b in blobs:
             f.write(b)
+
+
+_TORCH = {"F32": torch.float32, "F64": torch.float64, "BF16": torch.bfloat16, "I32": torch.int32,
+          "U8": torch.uint8}
+
+
+def read_safetensors(path):
+    """(tensors, metadata) of a safetensors file written by sakuga or write_safetensors."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    metadata = header.pop("__metadata__", {})
+    base = 8 + n
+    tensors = {}
+    for name, info in header.items():
+        lo, hi = info["data_offsets"]
+        raw = bytearray(data[base + lo:base + hi])
+        dtype = _TORCH[info["dtype"]]
+        if dtype == torch.bfloat16:
+            t = torch.frombuffer(raw, dtype=torch.int16).view(torch.bfloat16)
+        else:
+            t = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
+        tensors[name] = t.reshape(info["shape"]).clone()
+    return tensors, metadata

@@ -54,6 +54,8 @@ def randomise_bn(m):
 CASES = [
     ("eval_r18_c10_k7", 18, 10, 7, 3, 1, 97, 130, "eval"),
     ("train_r18_c1_k7_cin4", 18, 1, 7, 4, 2, 64, 80, "train"),
+    # A full-HD frame with the douga kernel size: 1080 is not a multiple of 32 (f4 is 34x60).
+    ("eval_r18_c10_k49_1080p", 18, 10, 49, 3, 1, 1080, 1920, "eval"),
 ]
 
 
