@@ -70,28 +70,39 @@ def run_case(sakuga, task, classes, kind, sets, tmp):
     cfg_alpha = next((float(s.split("=")[1]) for s in sets if s.startswith("loss.alpha=")), -1.0)
     cw = next((eval(s.split("=")[1]) for s in sets if s.startswith("loss.class_weights=")), None)
 
-    net = GcnNet(18, classes, 7, 3)
-    missing, unexpected = net.load_state_dict(weights, strict=False)
-    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-    assert not missing and not unexpected, (missing, unexpected)
-    net = net.double().train()
-    x = got["input"].double()
-    logits = net(x)
-    target = got["target"].double()
-    loss = reference_loss(kind, logits, target, 2.0, cfg_alpha, cw)
-    loss.backward()
+    def reference(dtype):
+        net = GcnNet(18, classes, 7, 3)
+        missing, unexpected = net.load_state_dict(weights, strict=False)
+        missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+        assert not missing and not unexpected, (missing, unexpected)
+        net = net.to(dtype).train()
+        logits = net(got["input"].to(dtype))
+        loss = reference_loss(kind, logits, got["target"].to(dtype), 2.0, cfg_alpha, cw)
+        loss.backward()
+        out = {"logits": logits.detach(), "loss": loss.detach().reshape(1)}
+        for name, p in net.named_parameters():
+            out["grad." + name] = p.grad
+        return out
 
+    # The truth is computed in float64. Where float32 arithmetic itself cannot get within 1e-4 of
+    # it (BatchNorm's backward cancels a near-constant gradient: the cel logit's gradient is
+    # almost uniform at the first step), the bound is 3x PyTorch's own float32 error there.
+    want, torch32 = reference(torch.float64), reference(torch.float32)
     ok = True
-    errs = {"logits": rel(got["logits"], logits.detach()), "loss": rel(got["loss"].reshape(()), loss.detach())}
-    for name, p in net.named_parameters():
-        errs["grad." + name] = rel(got["grad." + name], p.grad)
-    worst = max(errs, key=errs.get)
-    print(f"{task}/{kind}: logits {errs['logits']:.2e}, loss {errs['loss']:.2e}, "
-          f"worst of {len(errs) - 2} gradients {worst} {errs[worst]:.2e}")
-    for k, e in errs.items():
-        if not e <= TOL:
-            print(f"  FAIL {k}: relative error {e:.3e} > {TOL}")
+    worst, widened = ("", 0.0), 0
+    for k, w in want.items():
+        e = rel(got[k].reshape(w.shape), w)
+        floor = rel(torch32[k], w)
+        bound = max(TOL, 3 * floor)
+        widened += bound > TOL
+        if e > worst[1]:
+            worst = (k, e)
+        if not e <= bound:
+            print(f"  FAIL {k}: relative error {e:.3e} > {bound:.3e} (torch float32: {floor:.3e})")
             ok = False
+    print(f"{task}/{kind}: logits {rel(got['logits'], want['logits']):.2e}, loss "
+          f"{rel(got['loss'].reshape(1), want['loss']):.2e}, worst of {len(want) - 2} gradients {worst[0]} "
+          f"{worst[1]:.2e}; {widened} bounds widened to 3x torch float32's error")
     return ok
 
 
