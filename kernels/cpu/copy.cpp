@@ -57,11 +57,23 @@ void strided_copy(const void* src, const int64_t* src_strides, void* dst, const 
   const int64_t es = int64_t(dtype_size(dtype));
   const char* s = static_cast<const char*>(src);
   char* o = static_cast<char*>(dst);
-  std::vector<int64_t> idx(size_t(ndim), 0);
+  // The innermost dims that are contiguous in both src and dst form one block: one memcpy each
+  // (the whole copy when both are contiguous, e.g. a gradient handed to a leaf).
+  int64_t block = 1;
+  int outer = ndim;
+  while (outer > 0 && src_strides[outer - 1] == block && dst_strides[outer - 1] == block) {
+    block *= shape[outer - 1];
+    --outer;
+  }
+  if (outer == 0) {
+    std::memcpy(o, s, size_t(n * es));
+    return;
+  }
+  std::vector<int64_t> idx(size_t(outer), 0);
   int64_t so = 0, d_off = 0;  // element offsets of idx, advanced like an odometer
-  for (int64_t i = 0; i < n; ++i) {
-    std::memcpy(o + d_off * es, s + so * es, size_t(es));
-    for (int d = ndim - 1; d >= 0; --d) {
+  for (int64_t i = 0; i < n / block; ++i) {
+    std::memcpy(o + d_off * es, s + so * es, size_t(block * es));
+    for (int d = outer - 1; d >= 0; --d) {
       if (++idx[size_t(d)] < shape[d]) {
         so += src_strides[d];
         d_off += dst_strides[d];
