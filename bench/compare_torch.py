@@ -9,6 +9,12 @@ ratio = torch time / sakuga time: above 1 means sakuga is faster. On CPU both us
 number of threads (--threads, default: all cores). On GPU, torch runs eager f32 with
 TF32 allowed (sakuga's default precision); the GCN step comparison with channels_last + bf16
 autocast lives in the gcn benchmarks.
+
+Axial convolutions (k×1 / 1×k): a conv2d_fwd_bwd case that sakuga also ran as
+"<case>/<device>/generic" (axial kernels off: cuDNN / im2col) gets that time in the row as
+sakuga_generic_ms; "axial_parts" cases compare forward, backward data and backward filter one by
+one ("<case>/<device>/<axial|generic>/<pass>" against the same pass in PyTorch, through
+aten.convolution_backward with one output selected).
 """
 import argparse
 import datetime
@@ -55,6 +61,8 @@ def torch_case(c, device):
             w.grad = None
             F.conv2d(x, w, None, stride, pad).backward(gy)
         return step
+    if op == "axial_parts":
+        raise ValueError("axial_parts cases are timed per pass (torch_part)")
     if op == "matmul":
         a = torch.randn(c["m"], c["k"], device=device)
         b = torch.randn(c["k"], c["n"], device=device)
@@ -74,6 +82,24 @@ def torch_case(c, device):
         opt = torch.optim.Adam(params, lr=1e-3, foreach=True)
         return opt.step
     raise ValueError(f"unknown op {op}")
+
+
+AXIAL_PASSES = ("fwd", "bwd_data", "bwd_filter")
+
+
+def torch_part(c, device, part):
+    """One pass of a conv (stride 1, the case's padding) in PyTorch."""
+    x = torch.randn(c["x"], device=device)
+    w = 0.05 * torch.randn(c["w"], device=device)
+    pad = list(c.get("pad", [0, 0]))
+    gy = torch.randn_like(F.conv2d(x, w, None, 1, pad))
+    if part == "fwd":
+        def step():
+            with torch.no_grad():
+                F.conv2d(x, w, None, 1, pad)
+        return step
+    mask = [part == "bwd_data", part == "bwd_filter", False]
+    return lambda: torch.ops.aten.convolution_backward(gy, x, w, None, [1, 1], pad, [1, 1], False, [0, 0], 1, mask)
 
 
 def git_commit():
@@ -108,15 +134,37 @@ def main():
     for c in cases:
         if args.filter not in c["name"]:
             continue
+        if c["op"] == "axial_parts":
+            for dev in c["devices"]:
+                if dev == "cuda" and not torch.cuda.is_available():
+                    continue
+                for part in AXIAL_PASSES:
+                    ka, kg = f'{c["name"]}/{dev}/axial/{part}', f'{c["name"]}/{dev}/generic/{part}'
+                    if ka not in sakuga_ms:
+                        continue
+                    t = timeit(torch_part(c, dev, part), dev)
+                    row = {"case": c["name"], "device": dev, "pass": part, "sakuga_ms": sakuga_ms[ka],
+                           "sakuga_generic_ms": sakuga_ms.get(kg), "torch_ms": t,
+                           "ratio_torch_over_sakuga": t / sakuga_ms[ka]}
+                    rows.append(row)
+                    gen = f'{sakuga_ms[kg]:10.3f}' if kg in sakuga_ms else '       n/a'
+                    print(f'{c["name"] + "/" + dev + "/" + part:44s} axial {sakuga_ms[ka]:10.3f} ms   '
+                          f'generic {gen} ms   torch {t:10.3f} ms   torch/axial {t / sakuga_ms[ka]:6.2f}', flush=True)
+            continue
         for dev in c["devices"]:
             key = f'{c["name"]}/{dev}'
             if key not in sakuga_ms or (dev == "cuda" and not torch.cuda.is_available()):
                 continue
             t = timeit(torch_case(c, dev), dev)
-            rows.append({"case": c["name"], "device": dev, "sakuga_ms": sakuga_ms[key], "torch_ms": t,
-                         "ratio_torch_over_sakuga": t / sakuga_ms[key]})
+            row = {"case": c["name"], "device": dev, "sakuga_ms": sakuga_ms[key], "torch_ms": t,
+                   "ratio_torch_over_sakuga": t / sakuga_ms[key]}
+            gkey = key + "/generic"  # the same case with the axial kernels off
+            if gkey in sakuga_ms:
+                row["sakuga_generic_ms"] = sakuga_ms[gkey]
+            rows.append(row)
+            extra = f'   (generic {sakuga_ms[gkey]:10.3f} ms)' if gkey in sakuga_ms else ''
             print(f'{key:36s} sakuga {sakuga_ms[key]:10.3f} ms   torch {t:10.3f} ms   '
-                  f'torch/sakuga {t / sakuga_ms[key]:6.2f}', flush=True)
+                  f'torch/sakuga {t / sakuga_ms[key]:6.2f}{extra}', flush=True)
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     result = {

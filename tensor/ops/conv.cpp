@@ -3,6 +3,7 @@
 // its forward is conv2d's data gradient and its data gradient is conv2d's forward.
 #include "tensor/ops/conv.h"
 
+#include "kernels/axial_conv.h"
 #include "kernels/conv.h"
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
@@ -14,11 +15,37 @@ using kernels::ConvGeometry;
 namespace {
 
 // ---- kernel dispatch (contiguous tensors, shapes already checked) ----------------------
+// Axial geometries (stride-1 odd k×1 / 1×k "same" convs, kernels/axial_conv.h) go to the axial
+// kernels on both devices unless kernels::set_axial_conv_enabled(false) / SAKUGA_AXIAL_CONV=0.
+// The routing sits inside the three k_* helpers on purpose: conv_transpose2d calls the same
+// helpers with the same conv2d geometry (its forward is k_backward_data, its input gradient
+// k_forward, its weight gradient k_backward_filter with x and gy swapped), and the axial
+// kernels compute exactly the same three functions of that geometry, so the adjoint stays
+// exact whichever implementation runs.
+
+// The axial geometry of g when the axial kernels should run it.
+bool use_axial(const ConvGeometry& g, kernels::AxialGeometry* ag) {
+  return kernels::axial_conv_enabled() && kernels::axial_conv_applies(g, ag);
+}
 
 [[maybe_unused]] const void* raw_or_null(const Tensor& t) { return t.defined() ? t.raw() : nullptr; }
 
 void k_forward(const char* op, const ConvGeometry& g, const Tensor& x, const Tensor& w, const Tensor& b,
                const Tensor& y) {
+  kernels::AxialGeometry ag;
+  if (use_axial(g, &ag)) {
+    if (x.is_cuda()) {
+      SAKUGA_CUDA_ONLY(kernels::cuda::axial_conv_forward(ag, x.dtype(), x.raw(), w.raw(), raw_or_null(b), y.raw(),
+                                                         stream_of(x)));
+    } else {
+      dispatch_cpu_float(op, x.dtype(), [&](auto t) {
+        using T = decltype(t);
+        kernels::cpu::axial_conv_forward<T>(ag, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr,
+                                            y.data<T>());
+      });
+    }
+    return;
+  }
   if (x.is_cuda()) {
     SAKUGA_CUDA_ONLY(kernels::cuda::conv2d_forward(g, x.dtype(), x.raw(), w.raw(), raw_or_null(b), y.raw(),
                                                    stream_of(x)));
@@ -32,6 +59,19 @@ void k_forward(const char* op, const ConvGeometry& g, const Tensor& x, const Ten
 }
 
 void k_backward_data(const char* op, const ConvGeometry& g, const Tensor& gy, const Tensor& w, const Tensor& gx) {
+  kernels::AxialGeometry ag;
+  if (use_axial(g, &ag)) {
+    if (gy.is_cuda()) {
+      SAKUGA_CUDA_ONLY(
+          kernels::cuda::axial_conv_backward_data(ag, gy.dtype(), gy.raw(), w.raw(), gx.raw(), stream_of(gy)));
+    } else {
+      dispatch_cpu_float(op, gy.dtype(), [&](auto t) {
+        using T = decltype(t);
+        kernels::cpu::axial_conv_backward_data<T>(ag, gy.data<T>(), w.data<T>(), gx.data<T>());
+      });
+    }
+    return;
+  }
   if (gy.is_cuda()) {
     SAKUGA_CUDA_ONLY(kernels::cuda::conv2d_backward_data(g, gy.dtype(), gy.raw(), w.raw(), gx.raw(), stream_of(gy)));
   } else {
@@ -43,6 +83,19 @@ void k_backward_data(const char* op, const ConvGeometry& g, const Tensor& gy, co
 }
 
 void k_backward_filter(const char* op, const ConvGeometry& g, const Tensor& x, const Tensor& gy, const Tensor& gw) {
+  kernels::AxialGeometry ag;
+  if (use_axial(g, &ag)) {
+    if (x.is_cuda()) {
+      SAKUGA_CUDA_ONLY(
+          kernels::cuda::axial_conv_backward_filter(ag, x.dtype(), x.raw(), gy.raw(), gw.raw(), stream_of(x)));
+    } else {
+      dispatch_cpu_float(op, x.dtype(), [&](auto t) {
+        using T = decltype(t);
+        kernels::cpu::axial_conv_backward_filter<T>(ag, x.data<T>(), gy.data<T>(), gw.data<T>());
+      });
+    }
+    return;
+  }
   if (x.is_cuda()) {
     SAKUGA_CUDA_ONLY(
         kernels::cuda::conv2d_backward_filter(g, x.dtype(), x.raw(), gy.raw(), gw.raw(), stream_of(x)));
