@@ -32,6 +32,7 @@ struct TrainResult {
   int64_t first_step = 0, last_step = 0;  // steps run in this call: (first_step, last_step]
   std::vector<float> losses;              // training loss of each step run in this call
   double val_loss = -1, val_accuracy = -1, val_mean_iou = -1;  // the last validation (-1: none)
+  double baseline_accuracy = -1, baseline_mean_iou = -1;     // majority-class model on the same frames
   bool early_stopped = false;
 };
 

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Bad input through the command line: every case must exit with status 1 (a sakuga::Error, not a
+# crash or a signal) and print "sakuga: error:" with the offending file or key in the message.
+# Usage: test_cli_errors.sh path/to/sakuga
+set -u
+sakuga=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+expect_error() {  # name, text the message must contain, command...
+  local name=$1 needle=$2
+  shift 2
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne 1 ]; then
+    echo "FAIL $name: exit status $rc (want 1)"; echo "$out" | tail -n 5; fail=1
+  elif ! grep -q "sakuga: error:" <<<"$out" || ! grep -qF -- "$needle" <<<"$out"; then
+    echo "FAIL $name: message lacks '$needle':"; echo "$out" | tail -n 5; fail=1
+  else
+    echo "ok   $name: $(grep 'sakuga: error:' <<<"$out" | head -n 1 | cut -c1-160)"
+  fi
+}
+
+# A small valid douga dataset, then one problem at a time in copies of it.
+"$sakuga" synth douga --out "$tmp/ok" --count 4 --size 64 64 --quiet || { echo "FAIL synth"; exit 1; }
+train=(train douga --set train.steps=1 --set data.size=[64,64] --set data.val_fraction=0.0)
+
+cp -r "$tmp/ok" "$tmp/missing"; rm "$tmp/missing/douga/synth-000002.png"
+expect_error "frame without its douga" "synth-000002.png" "$sakuga" "${train[@]}" --out "$tmp/run" --data "$tmp/missing"
+
+cp -r "$tmp/ok" "$tmp/trunc"; f="$tmp/trunc/frames/synth-000001.png"; head -c 60 "$f" > "$f.x"; mv "$f.x" "$f"
+expect_error "truncated frame PNG" "synth-000001.png" "$sakuga" "${train[@]}" --out "$tmp/run" --data "$tmp/trunc"
+
+cp -r "$tmp/ok" "$tmp/text"; echo "not a png" > "$tmp/text/douga/synth-000003.png"
+expect_error "text file as douga PNG" "synth-000003.png" "$sakuga" "${train[@]}" --out "$tmp/run" --data "$tmp/text"
+
+"$sakuga" synth cel --out "$tmp/cel" --count 2 --size 64 64 --quiet
+"$sakuga" synth cel --out "$tmp/cel-big" --count 2 --size 80 64 --quiet
+cp "$tmp/cel-big/masks/synth-000000.png" "$tmp/cel/masks/synth-000000.png"
+expect_error "wrong-sized mask" "synth-000000.png" "$sakuga" train cel --data "$tmp/cel" --out "$tmp/run-cel" \
+  --set train.steps=1 --set data.size=[64,64] --set data.val_fraction=0.0
+
+expect_error "unknown config key" "model.kk" "$sakuga" "${train[@]}" --out "$tmp/run" --synthetic --set model.kk=3
+expect_error "even GCN kernel" "model.k" "$sakuga" "${train[@]}" --out "$tmp/run" --synthetic --set model.k=4
+
+printf 'garbage' > "$tmp/garbage.safetensors"
+expect_error "garbage checkpoint" "garbage.safetensors" "$sakuga" infer douga --ckpt "$tmp/garbage.safetensors" \
+  --input "$tmp/ok/frames/synth-000000.png" --out "$tmp/pred"
+# A header length far beyond the file.
+printf '\xff\xff\xff\xff\x00\x00\x00\x00{}' > "$tmp/hostile.safetensors"
+expect_error "hostile header length" "hostile.safetensors" "$sakuga" eval douga --ckpt "$tmp/hostile.safetensors" \
+  --data "$tmp/ok"
+
+# A real checkpoint, truncated.
+"$sakuga" "${train[@]}" --synthetic --out "$tmp/good" > /dev/null 2>&1 || { echo "FAIL training a checkpoint"; exit 1; }
+ck="$tmp/good/checkpoints/last.safetensors"
+head -c 5000 "$ck" > "$tmp/truncated.safetensors"
+expect_error "truncated checkpoint" "truncated.safetensors" "$sakuga" infer douga --ckpt "$tmp/truncated.safetensors" \
+  --input "$tmp/ok/frames/synth-000000.png" --out "$tmp/pred"
+expect_error "douga checkpoint for cel" "last.safetensors: config model.task" "$sakuga" infer cel --ckpt "$ck" \
+  --input "$tmp/ok/frames/synth-000000.png" --out "$tmp/pred"
+expect_error "resume without checkpoint" "last.safetensors" "$sakuga" "${train[@]}" --synthetic --out "$tmp/empty-run" --resume
+
+# The good paths of the same files work.
+if "$sakuga" infer douga --ckpt "$ck" --input "$tmp/ok/frames/synth-000000.png" --out "$tmp/pred" --postprocess \
+     --save-logits > /dev/null 2>&1 && [ -f "$tmp/pred/synth-000000.douga.png" ] &&
+   [ -f "$tmp/pred/synth-000000.logits.safetensors" ]; then
+  echo "ok   infer writes NAME.douga.png and NAME.logits.safetensors"
+else
+  echo "FAIL infer on a good checkpoint"; fail=1
+fi
+exit $fail
