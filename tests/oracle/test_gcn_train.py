@@ -5,6 +5,7 @@ weights it started from into the same network in PyTorch (torchvision ResNet + G
 test_gcn_model.py), feeds it the dumped input batch in train mode, and compares logits, loss
 and every parameter gradient. The reference runs in float64.
 """
+import json
 import os
 import subprocess
 import sys
@@ -67,8 +68,10 @@ def run_case(sakuga, task, classes, kind, sets, tmp):
         return False
     got, _ = read_safetensors(dump)
     weights, _ = read_safetensors(dump + ".weights.safetensors")
-    cfg_alpha = next((float(s.split("=")[1]) for s in sets if s.startswith("loss.alpha=")), -1.0)
-    cw = next((eval(s.split("=")[1]) for s in sets if s.startswith("loss.class_weights=")), None)
+    with open(os.path.join(out, "config.json")) as f:
+        loss_cfg = json.load(f)["loss"]  # the run's resolved config: defaults + --set
+    cfg_alpha, gamma = loss_cfg["alpha"], loss_cfg["gamma"]
+    cw = loss_cfg["class_weights"] or None
 
     def reference(dtype):
         net = GcnNet(18, classes, 7, 3)
@@ -77,7 +80,7 @@ def run_case(sakuga, task, classes, kind, sets, tmp):
         assert not missing and not unexpected, (missing, unexpected)
         net = net.to(dtype).train()
         logits = net(got["input"].to(dtype))
-        loss = reference_loss(kind, logits, got["target"].to(dtype), 2.0, cfg_alpha, cw)
+        loss = reference_loss(kind, logits, got["target"].to(dtype), gamma, cfg_alpha, cw)
         loss.backward()
         out = {"logits": logits.detach(), "loss": loss.detach().reshape(1)}
         for name, p in net.named_parameters():
