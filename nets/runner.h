@@ -19,6 +19,16 @@
 
 namespace sakuga {
 
+// What every training run takes besides its config (`sakuga train TASK` flags).
+struct RunOptions {
+  std::string out;                  // run folder (required)
+  bool resume = false;              // continue from OUT/checkpoints/last.safetensors
+  std::string device = "cpu";       // resolved device string ("cpu", "cuda:0")
+  std::string dump_first_step;      // FILE: first step's tensors and gradients
+  int64_t stop_after = -1;          // stop (as if interrupted) after this step; -1 = run to the end
+  bool quiet = false;               // no progress output (tests)
+};
+
 // The layout of a run folder: config.json, metrics.jsonl, checkpoints/, samples/.
 struct RunDir {
   std::string root;

@@ -39,6 +39,7 @@
 // Every sum runs in a fixed order (bands, images in order): results do not depend on the
 // number of threads beyond OpenBLAS's own GEMM blocking.
 #include "kernels/axial_conv.h"
+#include "kernels/cpu/scratch.h"
 
 #include <cblas.h>
 
@@ -113,19 +114,6 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const
           const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n),
               int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-
-// Scratch buffers that live across calls (per thread, dtype and slot): no fresh multi-MiB
-// allocation (and page faults) on every call.
-template <class T, int Slot>
-T* scratch(size_t n) {
-  thread_local std::vector<T> buf;
-  if (buf.size() < n) {
-    buf.clear();
-    buf.shrink_to_fit();
-    buf.resize(n);
-  }
-  return buf.data();
 }
 
 // The padded-plane layout and its bands (see the top of the file).

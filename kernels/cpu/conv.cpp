@@ -17,6 +17,7 @@
 // Every sum runs in a fixed order for a given geometry: results do not depend on the number of
 // threads.
 #include "kernels/conv.h"
+#include "kernels/cpu/scratch.h"
 
 #include <cblas.h>
 
@@ -41,19 +42,6 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const
           const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n),
               int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-
-// Scratch that lives across calls (one per thread and dtype): avoids page-faulting a fresh
-// multi-MiB buffer on every conv.
-template <class T>
-T* scratch(size_t n) {
-  thread_local std::vector<T> buf;
-  if (buf.size() < n) {
-    buf.clear();
-    buf.shrink_to_fit();
-    buf.resize(n);
-  }
-  return buf.data();
 }
 
 // The output columns [lo, hi) of one kernel column kj whose input column is inside [0, w):

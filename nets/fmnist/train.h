@@ -4,20 +4,14 @@
 #include <vector>
 
 #include "nets/config.h"
+#include "nets/runner.h"
 
 namespace sakuga::fmnist {
 
 // Every key with its default; `sakuga train fashion-mnist --config F --set k=v` overrides.
 Json default_config();
 
-struct TrainOptions {
-  std::string out;                  // run folder (required)
-  bool resume = false;              // continue from OUT/checkpoints/last.safetensors
-  std::string device = "cpu";       // resolved device string ("cpu", "cuda:0")
-  std::string dump_first_step;      // FILE: first step's tensors and gradients
-  int64_t stop_after = -1;          // stop (as if interrupted) after this step; -1 = run to the end
-  bool quiet = false;               // no progress output (tests)
-};
+using TrainOptions = RunOptions;  // nets/runner.h
 
 struct TrainResult {
   int64_t first_step = 0, last_step = 0;  // steps run in this call: (first_step, last_step]

@@ -629,6 +629,8 @@ EvalResult Trainer::evaluate(int samples) {
   const size_t n = src_->val_size();
   for (size_t i = 0; i < n; ++i) {
     SegSample s = src_->val_sample(i);
+    const int64_t h = s.frame.size(1), w = s.frame.size(2);
+    if (h < 64 || w < 64) s = data::fit_to_size(s, std::max<int64_t>(h, 64), std::max<int64_t>(w, 64));
     Batch b = collate({s});
     Tensor logits;
     Tensor loss = forward_loss(b, &logits, nullptr, nullptr);

@@ -11,6 +11,7 @@
 
 #include "data/seg_dataset.h"
 #include "nets/config.h"
+#include "nets/runner.h"
 #include "nets/gcn/model.h"
 
 namespace sakuga::gcn {
@@ -19,14 +20,7 @@ namespace sakuga::gcn {
 // configs/*-thesis.json override it to the thesis settings.
 Json default_config(data::SegTask task);
 
-struct TrainOptions {
-  std::string out;              // run folder (required)
-  bool resume = false;          // continue from OUT/checkpoints/last.safetensors
-  std::string device = "cpu";   // resolved device string
-  std::string dump_first_step;  // FILE: first step's tensors and gradients
-  int64_t stop_after = -1;      // stop (as if interrupted) after this step; -1 = run to the end
-  bool quiet = false;           // no progress output (tests)
-};
+using TrainOptions = RunOptions;  // nets/runner.h
 
 struct TrainResult {
   int64_t first_step = 0, last_step = 0;  // steps run in this call: (first_step, last_step]
