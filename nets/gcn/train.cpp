@@ -155,7 +155,7 @@ LoadedModel load_model(SegTask task, const std::string& ckpt, const Config& fall
     for (auto& [section, obj] : fallback.json().items())
       if (obj.is_object())
         for (auto& [key, val] : obj.items())
-          if (d.json()[section][key] != val) c.merge(Json{{section, {{key, val}}}}, "--set/--config");
+          if (d.json().at(section).at(key) != val) c.merge(Json{{section, {{key, val}}}}, "--set/--config");
     m.cfg = c;
   }
   try {
