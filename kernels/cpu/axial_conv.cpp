@@ -39,7 +39,7 @@
 // Every sum runs in a fixed order (bands, images in order): results do not depend on the
 // number of threads beyond OpenBLAS's own GEMM blocking.
 #include "kernels/axial_conv.h"
-#include "kernels/cpu/scratch.h"
+#include "kernels/cpu/conv_helpers.h"
 
 #include <cblas.h>
 
@@ -104,17 +104,7 @@ namespace {
 constexpr int64_t kBandBudget = int64_t(1) << 22;  // 16 MiB in f32
 std::atomic<int64_t> g_band_budget{kBandBudget};
 
-// Row-major C (m×n) = alpha·op(A)·op(B) + beta·C.
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n),
-              int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
-          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n),
-              int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
+using blas::gemm;  // kernels/cpu/conv_helpers.h
 
 // The padded-plane layout and its bands (see the top of the file).
 struct Layout {

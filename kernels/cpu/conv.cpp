@@ -17,7 +17,7 @@
 // Every sum runs in a fixed order for a given geometry: results do not depend on the number of
 // threads.
 #include "kernels/conv.h"
-#include "kernels/cpu/scratch.h"
+#include "kernels/cpu/conv_helpers.h"
 
 #include <cblas.h>
 
@@ -32,17 +32,7 @@ namespace {
 // Max elements of one im2col tile (16 MiB in f32): the benchmark shape (576 × 4096) fits in one.
 constexpr int64_t kColBudget = int64_t(1) << 22;
 
-// Row-major C (m×n) = alpha·op(A)·op(B) + beta·C.
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n),
-              int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
-          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n),
-              int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
+using blas::gemm;  // kernels/cpu/conv_helpers.h
 
 // The output columns [lo, hi) of one kernel column kj whose input column is inside [0, w):
 // iw = ow·sw + off, off = kj·dw − pw.

@@ -389,13 +389,6 @@ Batch make_batch(SampleSource& src, const data::AugmentConfig& aug, uint64_t see
 
 // ---- evaluation and samples --------------------------------------------------------------------
 
-std::vector<std::string> class_names(SegTask task) {
-  if (task == SegTask::cel) return {"background", "cel"};
-  std::vector<std::string> n;
-  for (const char* s : data::douga_class_names()) n.push_back(s);
-  return n;
-}
-
 // Class map (N, H, W) i32 from logits: sigmoid > 0.5 (cel) or argmax (douga).
 Tensor predict_classes(SegTask task, const Tensor& logits) {
   NoGradGuard ng;
