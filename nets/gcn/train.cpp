@@ -314,8 +314,7 @@ class SampleSource {
     const int64_t i = step * batch_ + b;
     if (synthetic_) return data::synth_sample(data::synth_sample_seed(seed_, i), h_, w_);
     const int64_t n = int64_t(train_.size());
-    const std::vector<size_t>& order = epoch_order(i / n);
-    return dataset_->load(order[size_t(i % n)]);
+    return dataset_->load(train_index(i / n, size_t(i % n)));
   }
 
   size_t val_size() const { return synthetic_ ? size_t(val_count_) : val_.size(); }
@@ -338,8 +337,9 @@ class SampleSource {
   }
 
  private:
-  // The training indices in the order of `epoch`: sorted by Philox keys of (seed, epoch).
-  const std::vector<size_t>& epoch_order(int64_t epoch) {
+  // The pos-th training index in the order of `epoch`: sorted by Philox keys of (seed, epoch).
+  // Read under the lock: the workers of a batch that straddles two epochs ask for both.
+  size_t train_index(int64_t epoch, size_t pos) {
     std::lock_guard<std::mutex> l(mu_);
     if (epoch != order_epoch_) {
       std::vector<uint32_t> key(train_.size());
@@ -352,7 +352,7 @@ class SampleSource {
       for (size_t i = 0; i < pos.size(); ++i) order_[i] = train_[pos[i]];
       order_epoch_ = epoch;
     }
-    return order_;
+    return order_[pos];
   }
 
   SegTask task_;
