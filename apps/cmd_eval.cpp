@@ -44,22 +44,13 @@ gcn::LoadedModel load(SegTask task, const ModelArgs& a, Device dev) {
   return gcn::load_model(task, a.ckpt, fallback, dev);
 }
 
-std::vector<std::string> class_names(SegTask task) {
-  if (task == SegTask::cel) return {"background", "cel"};
-  std::vector<std::string> n;
-  for (const char* s : data::douga_class_names()) n.push_back(s);
-  return n;
-}
+using gcn::class_names;
 
 // (1, C, H, W) logits → (H, W) i32 class map on the CPU, post-processed on request (douga).
 Tensor classes_of(SegTask task, const Tensor& logits, bool postprocess) {
   NoGradGuard ng;
-  if (task == SegTask::cel) {
-    Tensor zeros = Tensor::zeros(logits.shape(), logits.dtype(), logits.device());
-    return ops::select(ops::argmax(ops::concat({zeros, logits}, 1), 1), 0, 0).to(Device::cpu());
-  }
   if (postprocess) return data::douga_postprocess(ops::select(ops::softmax(logits, 1), 0, 0)).to(Device::cpu());
-  return ops::select(ops::argmax(logits, 1), 0, 0).to(Device::cpu());
+  return ops::select(gcn::predict_classes(task, logits), 0, 0).to(Device::cpu());
 }
 
 // ---- eval ------------------------------------------------------------------------------------

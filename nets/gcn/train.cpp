@@ -218,6 +218,19 @@ Tensor variant_input(const LoadedModel& m, const Tensor& frame, const Tensor& ma
   return make_input(m.variant, m.cel_net.get(), frame, mask);
 }
 
+Tensor predict_classes(SegTask task, const Tensor& logits) {
+  NoGradGuard ng;
+  if (task == SegTask::cel) return cel_classes(logits);
+  return ops::argmax(logits, 1);
+}
+
+std::vector<std::string> class_names(SegTask task) {
+  if (task == SegTask::cel) return {"background", "cel"};
+  std::vector<std::string> n;
+  for (const char* s : data::douga_class_names()) n.push_back(s);
+  return n;
+}
+
 // ---- data ---------------------------------------------------------------------------------------
 
 namespace {
@@ -241,6 +254,16 @@ Batch collate(const std::vector<SegSample>& s) {
   if (masks.size() == s.size()) b.mask = ops::stack(masks, 0);
   if (dougas.size() == s.size()) b.douga = ops::stack(dougas, 0);
   return b;
+}
+
+// loss.* keys; an empty class-weight list for wce is filled by the caller.
+losses::SegLossConfig loss_config(const Config& cfg) {
+  losses::SegLossConfig c;
+  c.kind = cfg.get<std::string>("loss.kind");
+  c.gamma = cfg.get<double>("loss.gamma");
+  c.alpha = cfg.get<double>("loss.alpha");
+  c.class_weights = cfg.get<std::vector<double>>("loss.class_weights");
+  return c;
 }
 
 data::AugmentConfig augment_config(const Config& cfg) {
@@ -389,13 +412,6 @@ Batch make_batch(SampleSource& src, const data::AugmentConfig& aug, uint64_t see
 
 // ---- evaluation and samples --------------------------------------------------------------------
 
-// Class map (N, H, W) i32 from logits: sigmoid > 0.5 (cel) or argmax (douga).
-Tensor predict_classes(SegTask task, const Tensor& logits) {
-  NoGradGuard ng;
-  if (task == SegTask::cel) return cel_classes(logits);
-  return ops::argmax(logits, 1);
-}
-
 // (3, H, W) RGB picture of a class map (H, W): palette (douga) or black/white (cel).
 Tensor picture(SegTask task, const Tensor& classes) {
   if (task == SegTask::douga) return data::douga_to_rgb(classes.to(Device::cpu()));
@@ -435,7 +451,13 @@ class Trainer {
   TrainResult run();
 
  private:
-  Tensor forward_loss(const Batch& b, Tensor* logits_out, Tensor* input_out, std::map<std::string, double>* extra);
+  // One batch on the device through the variant, the network and the loss (+ the adversarial
+  // generator term in training mode).
+  struct Forward {
+    Tensor input, target, logits, loss;
+    Tensor g_adv;  // the adversarial generator loss, undefined when off
+  };
+  Forward forward(const Batch& b);
   EvalResult evaluate(int samples);
   void checkpoint(int64_t step);
   void load_checkpoint();
@@ -483,10 +505,7 @@ Trainer::Trainer(SegTask task, const Config& cfg, const TrainOptions& opt)
                "config augment.background: background replacement is for the cel task (douga labels of a replaced "
                "background would be wrong)");
 
-  loss_cfg_.kind = cfg.get<std::string>("loss.kind");
-  loss_cfg_.gamma = cfg.get<double>("loss.gamma");
-  loss_cfg_.alpha = cfg.get<double>("loss.alpha");
-  loss_cfg_.class_weights = cfg.get<std::vector<double>>("loss.class_weights");
+  loss_cfg_ = loss_config(cfg);
   if (loss_cfg_.kind == "wce" && loss_cfg_.class_weights.empty()) {
     auto counts = src_->class_counts(int(mc.classes), 16);
     loss_cfg_.class_weights = losses::inverse_frequency_weights(counts);
@@ -591,25 +610,21 @@ void Trainer::checkpoint(int64_t step) {
   save_checkpoint(run_, step, parts);
 }
 
-// Loss of one batch in the current mode; the adversarial generator term is added when on.
-Tensor Trainer::forward_loss(const Batch& b, Tensor* logits_out, Tensor* input_out,
-                             std::map<std::string, double>* extra) {
+Trainer::Forward Trainer::forward(const Batch& b) {
+  Forward f;
   Tensor frame = b.frame.to(dev_);
   Tensor mask = b.mask.defined() ? b.mask.to(dev_) : Tensor();
-  Tensor target = target_of(task_, b).to(dev_);
-  Tensor input = make_input(variant_, cel_net_.get(), frame, mask);
-  Tensor logits = (*net_)(input);
-  Tensor loss = losses::segmentation_loss(loss_cfg_, logits, target);
+  f.target = target_of(task_, b).to(dev_);
+  f.input = make_input(variant_, cel_net_.get(), frame, mask);
+  f.logits = (*net_)(f.input);
+  f.loss = losses::segmentation_loss(loss_cfg_, f.logits, f.target);
   if (adversarial_ && net_->is_training()) {
     disc_->set_requires_grad(false);  // the generator step must not touch D
-    Tensor g_adv = losses::gan_g_loss((*disc_)(encode_generated(encoding_, logits)));
+    f.g_adv = losses::gan_g_loss((*disc_)(encode_generated(encoding_, f.logits)));
     disc_->set_requires_grad(true);
-    if (extra) (*extra)["g_adv"] = g_adv.item();
-    loss = loss + g_adv * adv_weight_;
+    f.loss = f.loss + f.g_adv * adv_weight_;
   }
-  if (logits_out) *logits_out = logits;
-  if (input_out) *input_out = input;
-  return loss;
+  return f;
 }
 
 EvalResult Trainer::evaluate(int samples) {
@@ -625,11 +640,10 @@ EvalResult Trainer::evaluate(int samples) {
     const int64_t h = s.frame.size(1), w = s.frame.size(2);
     if (h < 64 || w < 64) s = data::fit_to_size(s, std::max<int64_t>(h, 64), std::max<int64_t>(w, 64));
     Batch b = collate({s});
-    Tensor logits;
-    Tensor loss = forward_loss(b, &logits, nullptr, nullptr);
-    loss_sum += loss.item();
+    Forward f = forward(b);
+    loss_sum += f.loss.item();
     ++count;
-    Tensor pred = predict_classes(task_, logits);
+    Tensor pred = predict_classes(task_, f.logits);
     Tensor target = task_ == SegTask::cel ? ops::squeeze(b.mask, 1).to(DType::i32) : b.douga;
     r.cm.add(pred.to(Device::cpu()), target);
     if (int(i) < samples) {
@@ -671,24 +685,35 @@ TrainResult Trainer::run() {
   Prefetcher<Batch> batches([&](int64_t s) { return make_batch(*src_, aug_, seed_, s, workers); }, step_, end,
                             prefetch);
   Progress progress(data::seg_task_name(task_), step_, total_);
-  std::vector<Tensor> pending;  // losses read back every log_every steps
+  // Losses of the steps since the last flush, kept on the device and read back every
+  // log_every steps (no host sync per step). g_adv / d_loss only with the adversarial term.
+  struct Pending {
+    Tensor loss, g_adv, d_loss;
+  };
+  std::vector<Pending> pending;
   std::map<std::string, double> shown;
   auto flush = [&](int64_t s) {
-    double sum = 0;
-    for (const Tensor& l : pending) {
-      float v = float(l.item());
+    if (pending.empty()) return;
+    double sum = 0, g_adv = 0, d_loss = 0;
+    for (const Pending& p : pending) {
+      float v = float(p.loss.item());
       SAKUGA_CHECK(std::isfinite(v), "training loss became ", v, " at or before step ", s,
                    "; stopping. The last good checkpoint is ", run_.last_checkpoint());
       result.losses.push_back(v);
       sum += v;
+      if (adversarial_) {
+        g_adv += p.g_adv.item();
+        d_loss += p.d_loss.item();
+      }
     }
-    if (!pending.empty()) {
-      shown["loss"] = sum / double(pending.size());
-      Json rec{{"step", s}, {"loss", shown["loss"]}, {"lr", opt_g_->lr()}};
-      for (const char* k : {"d_loss", "g_adv"})
-        if (shown.count(k)) rec[k] = shown[k];
-      metrics.write(rec);
+    const double n = double(pending.size());
+    shown["loss"] = sum / n;
+    Json rec{{"step", s}, {"loss", shown["loss"]}, {"lr", opt_g_->lr()}};
+    if (adversarial_) {
+      rec["g_adv"] = shown["g_adv"] = g_adv / n;
+      rec["d_loss"] = shown["d_loss"] = d_loss / n;
     }
+    metrics.write(rec);
     pending.clear();
   };
 
@@ -698,27 +723,26 @@ TrainResult Trainer::run() {
     opt_g_->set_lr(schedule_(step_));
     const bool dump = !opt_.dump_first_step.empty() && step_ == 0;
     if (dump) net_->save(opt_.dump_first_step + ".weights.safetensors");
-    Tensor logits, input;
-    Tensor loss = forward_loss(b, &logits, &input, adversarial_ ? &shown : nullptr);
+    Forward f = forward(b);
     opt_g_->zero_grad();
-    loss.backward();
+    f.loss.backward();
     if (clip > 0) optim::clip_grad_norm(net_->parameters(), clip);
-    if (dump) {
-      Tensor target = target_of(task_, b);
+    if (dump)
       dump_first_step(opt_.dump_first_step, *net_,
-                      {{"input", input}, {"target", target.to(DType::f32)}, {"logits", logits}, {"loss", loss}});
-    }
+                      {{"input", f.input}, {"target", f.target.to(DType::f32)}, {"logits", f.logits}, {"loss", f.loss}});
     opt_g_->step();
+    Pending done{f.loss.detach(), Tensor(), Tensor()};
     if (adversarial_) {  // discriminator step on the detached generation
-      Tensor real = encode_real(encoding_, target_of(task_, b).to(dev_));
-      Tensor fake = encode_generated(encoding_, logits.detach());
+      Tensor real = encode_real(encoding_, f.target);
+      Tensor fake = encode_generated(encoding_, f.logits.detach());
       Tensor d_loss = losses::gan_d_loss((*disc_)(real), (*disc_)(fake));
       opt_d_->zero_grad();
       d_loss.backward();
       opt_d_->step();
-      shown["d_loss"] = d_loss.item();
+      done.g_adv = f.g_adv.detach();
+      done.d_loss = d_loss.detach();
     }
-    pending.push_back(loss.detach());
+    pending.push_back(done);
     ++step_;
     const bool last = step_ == end;
     if (step_ % log_every == 0 || last) flush(step_);
@@ -791,11 +815,7 @@ BenchResult bench_train(SegTask task, const Config& cfg, const std::string& devi
   const Device dev = Device::parse(device);
   GcnConfig mc = model_config(task, cfg);
   SAKUGA_CHECK(mc.in_channels == 3, "bench train: times the color variant (model.in_channels 3)");
-  losses::SegLossConfig lc;
-  lc.kind = cfg.get<std::string>("loss.kind");
-  lc.gamma = cfg.get<double>("loss.gamma");
-  lc.alpha = cfg.get<double>("loss.alpha");
-  lc.class_weights = cfg.get<std::vector<double>>("loss.class_weights");
+  losses::SegLossConfig lc = loss_config(cfg);
   if (lc.kind == "wce" && lc.class_weights.empty()) lc.class_weights.assign(size_t(mc.classes), 1.0);
   losses::validate(lc, mc.classes);
   auto size = cfg.get<std::vector<int64_t>>("data.size");

@@ -53,6 +53,11 @@ LoadedModel load_model(data::SegTask task, const std::string& ckpt, const Config
 // manual-cel: `mask`), or frame + predicted mask as a 4th channel (concatenated).
 Tensor variant_input(const LoadedModel& m, const Tensor& frame, const Tensor& mask);
 
+// Class map (N, H, W) i32 from logits (N, C, H, W): logit > 0 (cel) or argmax (douga).
+Tensor predict_classes(data::SegTask task, const Tensor& logits);
+// Names of the classes of a task's class maps: {background, cel} or the 10 douga classes.
+std::vector<std::string> class_names(data::SegTask task);
+
 // Eval-mode logits (N, C, H, W) for inputs of any size: frames smaller than 64 are padded
 // (zeros, bottom/right) and the logits cropped back.
 Tensor predict_logits(GcnNet& net, const Tensor& input);
