@@ -5,11 +5,11 @@
 #include <fstream>
 
 #include "apps/commands.h"
-#include "data/douga.h"
+#include "data/gcn/douga.h"
 #include "data/metrics.h"
 #include "data/png.h"
-#include "data/postprocess.h"
-#include "data/synth.h"
+#include "data/gcn/postprocess.h"
+#include "data/gcn/synth.h"
 #include "nets/gcn/train.h"
 #include "nets/runner.h"
 #include "tensor/ops.h"

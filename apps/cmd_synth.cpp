@@ -1,5 +1,5 @@
 // `sakuga synth cel|douga --out DIR --count N [--seed S] [--size H W] [--overwrite] [--quiet]`:
-// writes a procedural dataset (data/synth.h) as PNG folders in the layout of data/seg_dataset.h.
+// writes a procedural dataset (data/gcn/synth.h) as PNG folders in the layout of data/gcn/seg_dataset.h.
 //
 // For apps/commands.h (the lead adds it there and calls it from apps/main.cpp):
 //   void add_synth(CLI::App& app, Action& action);
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "apps/commands.h"
-#include "data/synth.h"
+#include "data/gcn/synth.h"
 #include "kernels/common.h"
 
 namespace sakuga::app {

@@ -1,6 +1,6 @@
 // Oracle: Zhang–Suen thinning and 4-connected components against OpenCV (reference values from
 // tests/oracle/test_postprocess.py): exact equality, on the CPU and, when a GPU answers, CUDA.
-#include "data/postprocess.h"
+#include "data/gcn/postprocess.h"
 #include "kernels/device.h"
 #include "kernels/postprocess.h"
 #include "tensor/dispatch.h"

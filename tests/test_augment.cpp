@@ -1,4 +1,4 @@
-// The augmentations of thesis §4.2 (data/augment.h): each step alone on small synthetic inputs,
+// The augmentations of thesis §4.2 (data/gcn/augment.h): each step alone on small synthetic inputs,
 // determinism, stream independence, pad/crop and fit_to_size, config validation.
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include <set>
 #include <vector>
 
-#include "data/augment.h"
+#include "data/gcn/augment.h"
 #include "test_util.h"
 
 using namespace sakuga;
@@ -506,7 +506,7 @@ TEST_CASE("augment: background replacement keeps the cel and replaces the rest")
   check(augment(s, c, kH, kW, 1, src), true);
   // Larger, non-constant backgrounds (random crop), several sources.
   check(augment(s, c, kH, kW, 2, some_sources()), false);
-  // Procedural fallback (data/synth.h).
+  // Procedural fallback (data/gcn/synth.h).
   check(augment(s, c, kH, kW, 3, {}), false);
   // No mask: skipped.
   const SegSample nm = random_sample(8, kH, kW, false, true);

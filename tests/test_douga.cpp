@@ -1,4 +1,4 @@
-// The douga schema (data/douga.h): palette, nearest-colour mapping, PNG read/write.
+// The douga schema (data/gcn/douga.h): palette, nearest-colour mapping, PNG read/write.
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/douga.h"
+#include "data/gcn/douga.h"
 #include "data/png.h"
 #include "kernels/device.h"
 #include "tests/test_util.h"

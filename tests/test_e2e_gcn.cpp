@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "data/png.h"
-#include "data/synth.h"
+#include "data/gcn/synth.h"
 #include "nets/gcn/train.h"
 #include "tensor/ops.h"
 #include "tensor/safetensors.h"

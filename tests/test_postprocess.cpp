@@ -1,4 +1,4 @@
-// Douga post-processing (data/postprocess.h, kernels/postprocess.h): Zhang–Suen thinning on
+// Douga post-processing (data/gcn/postprocess.h, kernels/postprocess.h): Zhang–Suen thinning on
 // hand-made shapes, dilation and 4-connected components, the full douga chain on a small
 // probability map with a known answer, CPU vs CUDA identity (when a GPU answers), bad input.
 // Expected skeletons were cross-checked against OpenCV ximgproc thinning on the image padded
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "data/postprocess.h"
+#include "data/gcn/postprocess.h"
 #include "kernels/device.h"
 #include "kernels/postprocess.h"
 #include "tensor/dispatch.h"

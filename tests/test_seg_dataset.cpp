@@ -1,4 +1,4 @@
-// The cel / douga folder datasets (data/seg_dataset.h).
+// The cel / douga folder datasets (data/gcn/seg_dataset.h).
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "data/douga.h"
+#include "data/gcn/douga.h"
 #include "data/png.h"
-#include "data/seg_dataset.h"
+#include "data/gcn/seg_dataset.h"
 #include "tests/test_util.h"
 
 using namespace sakuga;

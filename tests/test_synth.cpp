@@ -1,4 +1,4 @@
-// The procedural cel-frame generator (data/synth.h): determinism, shapes, the label invariants
+// The procedural cel-frame generator (data/gcn/synth.h): determinism, shapes, the label invariants
 // the generator guarantees, class coverage, and the dataset folder it writes.
 #include <doctest/doctest.h>
 #include <stdlib.h>
@@ -11,17 +11,17 @@
 #include <string>
 #include <vector>
 
-#include "data/douga.h"
+#include "data/gcn/douga.h"
 #include "data/png.h"
-#include "data/seg_dataset.h"
-#include "data/synth.h"
+#include "data/gcn/seg_dataset.h"
+#include "data/gcn/synth.h"
 #include "tests/test_util.h"
 
 using namespace sakuga;
 using namespace sakuga::data;
 
 namespace sakuga::data::synth_detail {
-// data/synth.cpp: the sample with or without the final blur / noise / blockiness.
+// data/gcn/synth.cpp: the sample with or without the final blur / noise / blockiness.
 SegSample synth_sample_clean(uint64_t seed, int64_t h, int64_t w, bool degrade_frame);
 }  // namespace sakuga::data::synth_detail
 
@@ -119,7 +119,7 @@ TEST_SUITE("data") {
   }
 
   TEST_CASE("synth: labels, cel mask and frame are consistent") {
-    // Invariants (data/synth.cpp header comment), over 26 samples of mixed sizes:
+    // Invariants (data/gcn/synth.cpp header comment), over 26 samples of mixed sizes:
     //  - book classes 5/9 only where mask = 0; classes 1–4 and 6–8 only where mask = 1;
     //  - every region is closed by lines: a fill-class pixel (0, 6–9) has, among its 4
     //    neighbours, only pixels of its own class or of a line class;

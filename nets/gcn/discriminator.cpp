@@ -1,6 +1,6 @@
 #include "nets/gcn/discriminator.h"
 
-#include "data/douga.h"
+#include "data/gcn/douga.h"
 #include "tensor/autograd.h"
 #include "tensor/ops.h"
 

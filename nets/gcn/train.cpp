@@ -15,11 +15,11 @@
 #include <thread>
 #include <tuple>
 
-#include "data/augment.h"
-#include "data/douga.h"
+#include "data/gcn/augment.h"
+#include "data/gcn/douga.h"
 #include "data/metrics.h"
 #include "data/png.h"
-#include "data/synth.h"
+#include "data/gcn/synth.h"
 #include "kernels/device.h"
 #include "kernels/philox.h"
 #include "losses/segmentation.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/seg_dataset.h"
+#include "data/gcn/seg_dataset.h"
 #include "nets/config.h"
 #include "nets/runner.h"
 #include "nets/gcn/model.h"

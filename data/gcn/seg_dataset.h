@@ -1,7 +1,7 @@
 #pragma once
 // The cel / douga datasets of gcn.md ("Datasets"): plain folders of PNGs matched by file name.
 //   cel:   DIR/frames/NAME.png + DIR/masks/NAME.png (white = cel, > 127 → 1)
-//   douga: DIR/frames/NAME.png + DIR/douga/NAME.png (palette, data/douga.h) [+ DIR/masks/NAME.png]
+//   douga: DIR/frames/NAME.png + DIR/douga/NAME.png (palette, data/gcn/douga.h) [+ DIR/masks/NAME.png]
 //   optional DIR/backgrounds/*.png and DIR/textures/*.png (augmentation sources)
 // Opening checks every pair (partner present, same size, PNG header readable) without decoding
 // pixels; each problem is an Error naming the file, or with skip_bad a warning on stderr and a

@@ -1,4 +1,4 @@
-// The augmentations of thesis §4.2 (see data/augment.h), CPU reference.
+// The augmentations of thesis §4.2 (see data/gcn/augment.h), CPU reference.
 //
 // Order of the steps in augment() (each only when enabled):
 //   1. colour jitter: brightness (frame ×b), contrast (frame = L + c·(frame − L), L = mean
@@ -29,13 +29,13 @@
 // running them one after the other.
 // Randomness: every step has its own Philox stream (counter high word = step id, key = seed),
 // so switching one step on or off does not change the draws of the others.
-#include "data/augment.h"
+#include "data/gcn/augment.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "data/synth.h"
+#include "data/gcn/synth.h"
 #include "kernels/philox.h"
 #include "tensor/autograd.h"
 

@@ -1,4 +1,4 @@
-#include "data/douga.h"
+#include "data/gcn/douga.h"
 
 #include <atomic>
 #include <cstdlib>

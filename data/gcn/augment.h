@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "data/seg_dataset.h"
+#include "data/gcn/seg_dataset.h"
 
 namespace sakuga::data {
 
@@ -39,7 +39,7 @@ struct AugmentConfig {
 
 // Images the background / texture steps draw from. Backgrounds are (3, h, w) f32 frames (tiled
 // or cropped to the sample's size); textures are (1, h, w) or (3, h, w) f32, rescaled to mean 1
-// when used. When a list is empty, the step draws a procedural one (data/synth.h) instead.
+// when used. When a list is empty, the step draws a procedural one (data/gcn/synth.h) instead.
 struct AugmentSources {
   std::vector<Tensor> backgrounds;
   std::vector<Tensor> textures;

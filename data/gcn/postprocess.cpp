@@ -1,6 +1,6 @@
 // Douga post-processing on tensors: checks, then the kernels of kernels/postprocess.h on the
 // tensor's device.
-#include "data/postprocess.h"
+#include "data/gcn/postprocess.h"
 
 #include "kernels/postprocess.h"
 #include "tensor/dispatch.h"

@@ -1,4 +1,4 @@
-// Procedural cel frames (data/synth.h, gcn.md "Synthetic data").
+// Procedural cel frames (data/gcn/synth.h, gcn.md "Synthetic data").
 //
 // Everything is drawn on the CPU in plain loops from a small splitmix64 stream keyed by the
 // seed, so a (seed, h, w) triple always gives the same bits.
@@ -36,7 +36,7 @@
 // Final frame degradation (labels untouched): separable Gaussian blur σ ∈ [0.3, 0.7]·scale,
 // Gaussian-like noise σ ∈ [0.003, 0.015], each 8×8 block blended toward its mean by
 // α ∈ [0, 0.1] (JPEG-like blockiness), clamp to [0, 1].
-#include "data/synth.h"
+#include "data/gcn/synth.h"
 
 #include <algorithm>
 #include <cmath>
@@ -45,7 +45,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "data/douga.h"
+#include "data/gcn/douga.h"
 #include "data/png.h"
 #include "kernels/common.h"
 

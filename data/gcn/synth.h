@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "data/seg_dataset.h"
+#include "data/gcn/seg_dataset.h"
 
 namespace sakuga::data {
 

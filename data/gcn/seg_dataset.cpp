@@ -1,4 +1,4 @@
-#include "data/seg_dataset.h"
+#include "data/gcn/seg_dataset.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 #include <set>
 #include <system_error>
 
-#include "data/douga.h"
+#include "data/gcn/douga.h"
 #include "data/png.h"
 #include "tensor/autograd.h"
 
