@@ -1,5 +1,6 @@
 // sakuga: the command line. `sakuga --help` lists the commands.
-#include <cstdio>
+#include <fmt/format.h>
+
 #include <exception>
 
 #include "apps/commands.h"
@@ -26,10 +27,10 @@ int main(int argc, char** argv) {
   try {
     return action ? action() : 0;
   } catch (const sakuga::Error& e) {
-    std::fprintf(stderr, "sakuga: error: %s\n", e.what());
+    fmt::print(stderr, "sakuga: error: {}\n", e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sakuga: unexpected error: %s\n", e.what());
+    fmt::print(stderr, "sakuga: unexpected error: {}\n", e.what());
     return 2;
   }
 }

@@ -1,6 +1,8 @@
 // Segmentation metrics from a confusion matrix of pixel counts (gcn.md "Metrics").
 #include "data/metrics.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -48,16 +50,12 @@ std::string pct_cell(int64_t count, int64_t total) {
   if (total == 0) return "-";
   const double v = 100.0 * double(count) / double(total);
   if (count > 0 && v < 0.05) return "<0.1";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
+  return fmt::format("{:.1f}", v);
 }
 
 std::string pct(double fraction, int decimals, const char* suffix = "") {
   if (std::isnan(fraction)) return "-";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f%s", decimals, 100.0 * fraction, suffix);
-  return buf;
+  return fmt::format("{:.{}f}{}", 100.0 * fraction, decimals, suffix);
 }
 
 std::string pad_left(const std::string& s, size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }

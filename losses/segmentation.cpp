@@ -77,10 +77,5 @@ std::vector<double> inverse_frequency_weights(const std::vector<int64_t>& counts
   return w;
 }
 
-Tensor gan_d_loss(const Tensor& real_logits, const Tensor& fake_logits) {
-  return ops::add(ops::mean(ops::softplus(ops::neg(real_logits))), ops::mean(ops::softplus(fake_logits)));
-}
-
-Tensor gan_g_loss(const Tensor& fake_logits) { return ops::mean(ops::softplus(ops::neg(fake_logits))); }
 
 }  // namespace sakuga::losses

@@ -29,9 +29,5 @@ Tensor segmentation_loss(const SegLossConfig& cfg, const Tensor& logits, const T
 // absent classes (count 0) get weight 0. counts.size() = C.
 std::vector<double> inverse_frequency_weights(const std::vector<int64_t>& counts);
 
-// Non-saturating GAN losses on discriminator logits (Goodfellow et al. 2014):
-//   D: softplus(−real) + softplus(fake), mean;  G: softplus(−fake), mean.
-Tensor gan_d_loss(const Tensor& real_logits, const Tensor& fake_logits);
-Tensor gan_g_loss(const Tensor& fake_logits);
 
 }  // namespace sakuga::losses

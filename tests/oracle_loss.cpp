@@ -1,5 +1,6 @@
 // Oracle: losses, softmax family and reductions against PyTorch (reference values from
 // tests/oracle/test_loss.py).
+#include "losses/gan.h"
 #include "tensor/ops/loss.h"
 #include "tensor/ops/reduce.h"
 #include "tests/oracle_common.h"
@@ -34,6 +35,8 @@ Tensor run_case(const nlohmann::json& m, const Tensor& x, const Tensor& target, 
   if (op == "bce_with_logits") return ops::bce_with_logits(x, target, reduction_of(m), pos_weight);
   if (op == "mse_loss") return ops::mse_loss(x, target, reduction_of(m));
   if (op == "l1_loss") return ops::l1_loss(x, target, reduction_of(m));
+  if (op == "gan_d") return losses::gan_d_loss(losses::parse_gan_loss(m.at("kind")), x, target);
+  if (op == "gan_g") return losses::gan_g_loss(losses::parse_gan_loss(m.at("kind")), x);
   SAKUGA_FAIL("oracle_loss: unknown op '", op, "'");
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data/canvas.h"
 #include "data/png.h"
 #include "data/gcn/synth.h"
 #include "nets/gcn/train.h"
@@ -73,8 +74,10 @@ TEST_CASE("gcn douga: run folder, and an interrupted run resumes bit-identically
   CHECK(fs::exists(a + "/checkpoints/last.safetensors"));
   CHECK(fs::exists(a + "/samples/step-0000003.png"));
   data::PngInfo sheet = data::read_png_info(a + "/samples/step-0000006.png");
-  CHECK(sheet.height == 2 * 64);  // two validation samples, one row each
-  CHECK(sheet.width == 3 * 64);   // frame | prediction | target
+  // A labelled grid: two validation samples, one row each; frame | prediction | target.
+  auto [grid_h, grid_w] = data::image_grid_size(2, 3, 64, 64, {{"frame", "prediction", "target"}, {}});
+  CHECK(sheet.height == grid_h);
+  CHECK(sheet.width == grid_w);
   CHECK(full.val_accuracy >= 0);
   CHECK(full.val_mean_iou >= 0);
 
@@ -126,8 +129,8 @@ TEST_CASE("gcn: variants manual-cel / concatenated and the adversarial term trai
   CHECK(r.last_step == 2);
 
   // The cel model's prediction feeds the loaded model too.
-  gcn::LoadedModel m = gcn::load_model(data::SegTask::douga, conc + "/checkpoints/last.safetensors",
-                                       Config(gcn::default_config(data::SegTask::douga)), Device::cpu());
+  gcn::LoadedModel m =
+      gcn::load_model(data::SegTask::douga, conc + "/checkpoints/last.safetensors", {}, {}, Device::cpu());
   REQUIRE(m.cel_net);
   Tensor in = gcn::variant_input(m, Tensor::zeros({1, 3, 64, 64}), Tensor());
   CHECK(in.shape() == Shape{1, 4, 64, 64});
@@ -162,20 +165,19 @@ TEST_CASE("gcn: truncated, hostile or mismatched checkpoints are clear errors na
   fs::create_directories(dir);
   const std::string text = dir + "/not-a-checkpoint.safetensors";
   std::ofstream(text) << "hello";
-  Config d(gcn::default_config(data::SegTask::douga));
-  CHECK_ERROR(gcn::load_model(data::SegTask::douga, text, d, Device::cpu()), "not-a-checkpoint.safetensors");
+  CHECK_ERROR(gcn::load_model(data::SegTask::douga, text, {}, {}, Device::cpu()), "not-a-checkpoint.safetensors");
 
   // A cel checkpoint is not a douga model: mis-shaped tensors are listed.
   const std::string run = temp_dir("celrun");
   gcn::train(data::SegTask::cel, tiny(data::SegTask::cel, 1), quiet(run));
   const std::string ck = run + "/checkpoints/last.safetensors";
-  CHECK_ERROR(gcn::load_model(data::SegTask::douga, ck, d, Device::cpu()), "model.task");
+  CHECK_ERROR(gcn::load_model(data::SegTask::douga, ck, {}, {}, Device::cpu()), "model.task");
   io::SafetensorsFile f = io::load_safetensors(ck);
   f.metadata.clear();  // weights only: the douga fallback config does not fit
   f.tensors.erase("gcn1.l1.weight");
   const std::string weights = dir + "/weights.safetensors";
   io::save_safetensors(weights, f.tensors);
-  std::string msg = test::error_of([&] { gcn::load_model(data::SegTask::douga, weights, d, Device::cpu()); });
+  std::string msg = test::error_of([&] { gcn::load_model(data::SegTask::douga, weights, {}, {}, Device::cpu()); });
   CHECK(msg.find("weights.safetensors") != std::string::npos);
   CHECK(msg.find("gcn1.l1.weight") != std::string::npos);
 

@@ -1,5 +1,7 @@
 // The cel / douga folder datasets (data/gcn/seg_dataset.h).
 #include <doctest/doctest.h>
+
+#include "kernels/log.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -214,9 +216,11 @@ TEST_CASE("seg dataset: a good douga set loads, with and without masks") {
     CHECK_FALSE(ds.has_masks());
     CHECK_FALSE(ds.load(0).mask.defined());
     CHECK_ERROR(data::SegDataset(d.path, data::SegTask::douga, {false, true}), "masks/c.png");
+    log::CaptureWarnings warnings;
     data::SegDataset skip(d.path, data::SegTask::douga, {true, true});
     CHECK(skip.size() == 2);
     CHECK(skip.skipped() == 1);
+    CHECK(warnings.contains("masks/c.png"));
     CHECK(skip.has_masks());
   }
   // Masks for every frame.
@@ -359,7 +363,10 @@ TEST_CASE("seg dataset: skip_bad warns, counts and continues") {
   data::write_png(d.sub("masks/f.png"), mask_image(4, 5, 0));
   data::write_png(d.sub("masks/g.png"), mask_image(4, 5, 0));  // no frame
   CHECK_ERROR(data::SegDataset(d.path, data::SegTask::cel), d.path);
+  log::CaptureWarnings warnings;
   data::SegDataset ds(d.path, data::SegTask::cel, {true, false});
+  CHECK(warnings.messages().size() == 4);
+  CHECK(warnings.contains("skipping"));
   CHECK(ds.size() == 3);
   CHECK(ds.names() == std::vector<std::string>{"a.png", "b.png", "c.png"});
   CHECK(ds.skipped() == 4);

@@ -18,6 +18,9 @@
 
 namespace sakuga::data {
 
+// AugmentConfig{} augments nothing (only pads / crops). The gcn family's defaults
+// (nets/gcn/config.cpp default_settings) turn flips on for the demo, the thesis configs the rest;
+// nets/gcn/config.h binds these fields to the augment.* keys.
 struct AugmentConfig {
   bool brightness = false;
   double brightness_std = 0.25;

@@ -1,5 +1,7 @@
 #include "data/gcn/seg_dataset.h"
 
+#include "kernels/log.h"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -22,18 +24,6 @@ SegTask parse_seg_task(const std::string& s) {
 }
 
 const char* seg_task_name(SegTask t) { return t == SegTask::cel ? "cel" : "douga"; }
-
-bool is_validation_name(const std::string& name, double val_fraction) {
-  const size_t slash = name.find_last_of("/\\");
-  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
-  uint64_t h = 14695981039346656037ull;  // FNV-1a 64
-  for (unsigned char c : base) {
-    h ^= uint64_t(c);
-    h *= 1099511628211ull;
-  }
-  const double u = double(h >> 11) * (1.0 / 9007199254740992.0);  // top 53 bits → [0, 1)
-  return u < val_fraction;
-}
 
 namespace {
 
@@ -132,7 +122,7 @@ SegDataset::SegDataset(const std::string& dir, SegTask task, const SegDatasetOpt
 
   auto bad = [&](const std::string& msg) {
     if (!opt.skip_bad) throw Error(what + " " + dir + ": " + msg);
-    std::cerr << "warning: " << what << " " << dir << ": skipping: " << msg << "\n";
+    log::warn("{} {}: skipping: {}", what, dir, msg);
     ++skipped_;
   };
 

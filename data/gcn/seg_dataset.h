@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "data/sampling.h"
 #include "tensor/tensor.h"
 
 namespace sakuga::data {
@@ -26,9 +27,7 @@ struct SegSample {
   Tensor douga;  // (H, W) i32 class map (douga task); undefined for cel
 };
 
-// Deterministic train/validation split: FNV-1a 64 of the file name (without folder), mapped to
-// [0, 1); names below `val_fraction` are validation. Stable across machines and runs.
-bool is_validation_name(const std::string& name, double val_fraction);
+// The train/validation split by file name: data/sampling.h is_validation_name.
 
 struct SegDatasetOptions {
   bool skip_bad = false;       // bad pairs become warnings + a count instead of an error

@@ -9,10 +9,12 @@
 
 namespace sakuga::gcn {
 
+// Defaults: the douga demo's network (nets/gcn/config.h binds these to the model.* keys);
+// configs/*-thesis.json set the thesis ones (ResNet-101 k 25 cel, ResNet-50 k 49 douga).
 struct GcnConfig {
-  int backbone = 50;    // 18 | 34 | 50 | 101
+  int backbone = 18;    // 18 | 34 | 50 | 101
   int64_t classes = 10; // 1 (cel) or 10 (douga)
-  int k = 49;           // GCN kernel size (odd): thesis 25 (cel), 49 (douga)
+  int k = 7;            // GCN kernel size (odd): thesis 25 (cel), 49 (douga)
   int in_channels = 3;  // 3, or 4 with a cel mask as the 4th channel (left as is)
   double dropout = 0.0; // on each backbone feature, training mode only
 };

@@ -126,5 +126,24 @@ for red in REDUCTIONS:
     add({"op": "l1_loss", "reduction": red}, x, lambda a, b, red=red: F.l1_loss(a, b, reduction=red),
         target=t, target_grad=True)
 
+# ---- adversarial losses (losses/gan.h): x = D(real), target = D(fake), patch maps of two sizes ----
+GAN_D = {
+    # as torch.nn.BCEWithLogitsLoss against ones / zeros
+    "nonsaturating": lambda r, f: F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
+    + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)),
+    # as CUT's GANLoss('lsgan'): MSE against 1 / 0, the D loss halved
+    "lsgan": lambda r, f: 0.5 * (F.mse_loss(r, torch.ones_like(r)) + F.mse_loss(f, torch.zeros_like(f))),
+    "hinge": lambda r, f: F.relu(1 - r).mean() + F.relu(1 + f).mean(),
+}
+GAN_G = {
+    "nonsaturating": lambda f: F.binary_cross_entropy_with_logits(f, torch.ones_like(f)),
+    "lsgan": lambda f: F.mse_loss(f, torch.ones_like(f)),
+    "hinge": lambda f: -f.mean(),
+}
+for kind in GAN_D:
+    real, fake = torch.randn(2, 1, 6, 6) * 2, torch.randn(3, 1, 6, 6) * 2
+    add({"op": "gan_d", "kind": kind}, real, lambda a, b, k=kind: GAN_D[k](a, b), target=fake, target_grad=True)
+    add({"op": "gan_g", "kind": kind}, fake, lambda a, b, k=kind: GAN_G[k](a))
+
 o.meta("cases", cases)
 o.run("oracle_loss")

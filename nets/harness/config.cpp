@@ -1,4 +1,4 @@
-#include "nets/config.h"
+#include "nets/harness/config.h"
 
 #include <fstream>
 #include <sstream>
@@ -49,17 +49,33 @@ void merge_into(Json& dst, const Json& src, const std::string& prefix, const std
 
 }  // namespace
 
-void Config::merge_file(const std::string& path) {
+Json read_json_file(const std::string& path) {
   std::ifstream f(path);
-  SAKUGA_CHECK(f, path, ": cannot open config file");
+  SAKUGA_CHECK(f, path, ": cannot open");
   Json j;
   try {
     j = Json::parse(f, nullptr, true, /*ignore_comments=*/true);
   } catch (const std::exception& e) {
     SAKUGA_FAIL(path, ": not valid JSON (", e.what(), ")");
   }
+  return j;
+}
+
+void Config::merge_file(const std::string& path) {
+  Json j = read_json_file(path);
   SAKUGA_CHECK(j.is_object(), path, ": a config must be a JSON object");
   merge(j, path);
+}
+
+Config resolve_config(const Json& defaults, const ConfigSources& sources) {
+  Config cfg(defaults);
+  if (!sources.saved.is_null()) {
+    SAKUGA_CHECK(sources.saved.is_object(), sources.saved_source, ": the saved config is not a JSON object");
+    cfg.merge(sources.saved, sources.saved_source);
+  }
+  for (const auto& f : sources.files) cfg.merge_file(f);
+  for (const auto& s : sources.sets) cfg.set(s);
+  return cfg;
 }
 
 void Config::merge(const Json& overrides, const std::string& source) { merge_into(j_, overrides, "", source); }
@@ -87,6 +103,15 @@ const Json& Config::at(const std::string& path) const {
     cur = &(*cur)[p];
   }
   return *cur;
+}
+
+bool Config::has(const std::string& path) const {
+  const Json* cur = &j_;
+  for (const std::string& p : split_path(path)) {
+    if (!cur->is_object() || !cur->contains(p)) return false;
+    cur = &(*cur)[p];
+  }
+  return true;
 }
 
 void Config::throw_type(const std::string& path, const Json& v) const {

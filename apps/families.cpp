@@ -1,0 +1,175 @@
+// Command-line hooks per family. gcn (cel, douga): dataset flags for train, eval, infer, synth.
+#include "apps/families.h"
+
+#include <filesystem>
+#include <map>
+
+#include "data/gcn/synth.h"
+#include "kernels/log.h"
+#include "nets/gcn/eval.h"
+#include "nets/harness/config.h"
+
+namespace sakuga::app {
+
+namespace {
+
+using data::SegTask;
+
+void gcn_train_flags(CLI::App* cmd, std::vector<std::string>& sets) {
+  auto* syn = cmd->add_flag_callback(
+      "--synthetic", [&sets] { sets.push_back("data.synthetic=true"); },
+      "train on the built-in synthetic cel generator (the default)");
+  cmd->add_option_function<std::string>(
+         "--data",
+         [&sets](const std::string& dir) {
+           sets.push_back("data.dir=" + Json(dir).dump());
+           sets.push_back("data.synthetic=false");
+         },
+         "dataset folder (frames/ + masks/ or douga/, see docs/gcn.md)")
+      ->excludes(syn);
+  cmd->add_option_function<std::string>(
+         "--pretrained", [&sets](const std::string& f) { sets.push_back("model.pretrained=" + Json(f).dump()); },
+         "torchvision ResNet weights (safetensors, tools/convert_torchvision.py) for the backbone")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag_callback(
+      "--skip-bad", [&sets] { sets.push_back("data.skip_bad=true"); },
+      "skip bad frame/label pairs with a warning instead of stopping");
+}
+
+struct ModelArgs {
+  gcn::ModelSource src;
+  ComputeOptions compute;
+};
+
+void add_model_options(CLI::App* cmd, ModelArgs& a) {
+  cmd->add_option("--ckpt", a.src.ckpt, "checkpoint (or a weights-only safetensors file with --config/--set)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--config", a.src.config_files, "model config for a weights-only file")->check(CLI::ExistingFile);
+  cmd->add_option("--set", a.src.sets, "override a config key (repeatable)");
+  a.compute.add_to(cmd);
+}
+
+void gcn_eval(SegTask task, CLI::App* cmd, Action& action) {
+  static std::map<SegTask, std::pair<ModelArgs, gcn::EvalOptions>> all;
+  ModelArgs& m = all[task].first;
+  gcn::EvalOptions& a = all[task].second;
+  add_model_options(cmd, m);
+  cmd->add_option("--data", a.data_dir, "dataset folder")->check(CLI::ExistingDirectory);
+  cmd->add_option("--synthetic", a.synthetic, "evaluate on N synthetic frames instead (see --seed, --size)");
+  cmd->add_option("--seed", a.seed, "seed of the synthetic frames (default 1: not the training stream)");
+  cmd->add_option("--size", a.size, "H W of the synthetic frames")->expected(2);
+  cmd->add_option("--split", a.split, "all | train | val (the training run's hash split)")
+      ->check(CLI::IsMember({"all", "train", "val"}));
+  cmd->add_option("--val-fraction", a.val_fraction, "validation fraction for --split");
+  cmd->add_flag("--skip-bad", a.skip_bad, "skip bad pairs with a warning instead of stopping");
+  cmd->add_flag("--postprocess", a.postprocess, "also evaluate the post-processed douga (thinning etc.)");
+  cmd->add_option("--json", a.json_file, "write the metrics as JSON");
+  cmd->callback([&action, task, &m, &a] {
+    action = [task, &m, &a] {
+      a.model = m.src;
+      a.model.device = m.compute.apply();
+      return gcn::run_eval(task, a);
+    };
+  });
+}
+
+void gcn_infer(SegTask task, CLI::App* cmd, Action& action) {
+  static std::map<SegTask, std::pair<ModelArgs, gcn::InferOptions>> all;
+  ModelArgs& m = all[task].first;
+  gcn::InferOptions& a = all[task].second;
+  add_model_options(cmd, m);
+  cmd->add_option("--input", a.inputs, "PNG frames")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", a.out, "output folder")->required();
+  cmd->add_flag("--postprocess", a.postprocess, "thinning, dilation and component averaging (douga)");
+  cmd->add_flag("--save-logits", a.save_logits, "also write NAME.logits.safetensors (1, C, H, W) f32");
+  cmd->callback([&action, task, &m, &a] {
+    action = [task, &m, &a] {
+      a.model = m.src;
+      a.model.device = m.compute.apply();
+      return gcn::run_infer(task, a);
+    };
+  });
+}
+
+struct SynthArgs {
+  std::string out;
+  int64_t count = 100;
+  uint64_t seed = 0;
+  std::vector<int64_t> size = {256, 256};
+  bool overwrite = false, quiet = false;
+};
+
+// The files an earlier `sakuga synth` wrote (only those: other files in DIR are left alone).
+void remove_old_synth_files(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  for (const char* sub : {"frames", "masks", "douga", "backgrounds", "textures"}) {
+    fs::path d = dir / sub;
+    std::error_code ec;
+    if (!fs::is_directory(d, ec)) continue;
+    std::vector<fs::path> victims;
+    for (const auto& e : fs::directory_iterator(d, ec)) {
+      std::string n = e.path().filename().string();
+      if (e.is_regular_file() && n.rfind("synth-", 0) == 0 && e.path().extension() == ".png") victims.push_back(e.path());
+    }
+    for (const auto& p : victims) {
+      fs::remove(p, ec);
+      SAKUGA_CHECK(!ec, "synth: cannot remove ", p.string(), ": ", ec.message());
+    }
+  }
+}
+
+int run_synth(SegTask task, const SynthArgs& a) {
+  namespace fs = std::filesystem;
+  SAKUGA_CHECK(a.count >= 1, "synth: --count must be at least 1, got ", a.count);
+  SAKUGA_CHECK(a.size.size() == 2, "synth: --size takes two numbers, H W");
+  const int64_t h = a.size[0], w = a.size[1];
+  SAKUGA_CHECK(h >= 16 && w >= 16, "synth: --size must be at least 16 16, got ", h, " ", w);
+  SAKUGA_CHECK(h <= 16384 && w <= 16384, "synth: --size must be at most 16384 16384, got ", h, " ", w);
+  std::error_code ec;
+  const fs::path dir(a.out);
+  if (fs::exists(dir, ec)) {
+    SAKUGA_CHECK(fs::is_directory(dir, ec), "synth: --out ", a.out, " exists and is not a folder");
+    if (!fs::is_empty(dir, ec)) {
+      SAKUGA_CHECK(a.overwrite, "synth: --out ", a.out,
+                   " exists and is not empty (pass --overwrite to replace its synth-*.png files)");
+      remove_old_synth_files(dir);
+    }
+  }
+  data::write_synth_dataset(a.out, task, a.count, a.seed, h, w, a.quiet);
+  if (!a.quiet) log::info("synth: wrote {} {} samples of {}x{} to {}", a.count, data::seg_task_name(task), h, w, a.out);
+  return 0;
+}
+
+void gcn_synth(SegTask task, CLI::App* cmd, Action& action) {
+  static std::map<SegTask, SynthArgs> all;
+  SynthArgs& a = all[task];
+  cmd->add_option("--out", a.out, "dataset folder to write (must be absent or empty unless --overwrite)")->required();
+  cmd->add_option("--count", a.count, "number of samples")->capture_default_str();
+  cmd->add_option("--seed", a.seed, "base seed (sample i uses a hash of (seed, i))")->capture_default_str();
+  cmd->add_option("--size", a.size, "frame height and width in pixels (each >= 16)")->expected(2)->capture_default_str();
+  cmd->add_flag("--overwrite", a.overwrite, "write into a non-empty --out, removing its old synth-*.png files first");
+  cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
+  cmd->callback([&action, task, &a] { action = [task, &a] { return run_synth(task, a); }; });
+}
+
+FamilyCli gcn_cli(SegTask task) {
+  FamilyCli c;
+  c.train_flags = gcn_train_flags;
+  c.eval = [task](CLI::App* cmd, Action& action) { gcn_eval(task, cmd, action); };
+  c.infer = [task](CLI::App* cmd, Action& action) { gcn_infer(task, cmd, action); };
+  c.synth = [task](CLI::App* cmd, Action& action) { gcn_synth(task, cmd, action); };
+  return c;
+}
+
+}  // namespace
+
+const FamilyCli& family_cli(const std::string& family) {
+  static const std::map<std::string, FamilyCli> hooks{{"cel", gcn_cli(SegTask::cel)},
+                                                      {"douga", gcn_cli(SegTask::douga)}};
+  static const FamilyCli none;
+  auto it = hooks.find(family);
+  return it == hooks.end() ? none : it->second;
+}
+
+}  // namespace sakuga::app
