@@ -1,5 +1,5 @@
 // CUDA convolution family: cuDNN (legacy convolution API) for the three convolution passes,
-// two small kernels for the bias.
+// a small kernel for the bias and a chunked deterministic reduction for its gradient.
 //
 // Algorithm choice: once per (device, direction, geometry, dtype, math mode, determinism), from
 // cuDNN's heuristics (cudnnGet*Algorithm_v7), kept in a process-wide map. Candidates are
@@ -23,6 +23,8 @@
 
 #include "kernels/conv.h"
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/group_reduce.cuh"
+#include "kernels/gemm.h"
 #include "kernels/device.h"
 
 namespace sakuga::kernels::cuda {
@@ -326,30 +328,25 @@ bool empty_geometry(const ConvGeometry& g) {
   return g.n == 0 || g.c_in == 0 || g.c_out == 0 || g.ho == 0 || g.wo == 0;
 }
 
-template <class T>
-__global__ void bias_add_kernel(T* y, const T* bias, int64_t total, int64_t c, int64_t hw) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x)
-    store(y, i, load(y, i) + load(bias, (i / hw) % c));
+// I = uint32_t when the tensor has fewer than 2^31 elements: 32-bit division per element.
+template <class T, class I>
+__global__ void bias_add_kernel(T* y, const T* bias, I total, I c, I hw) {
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x))
+    store(y, int64_t(i), load(y, int64_t(i)) + load(bias, int64_t((i / hw) % c)));
 }
 
-// One block per channel: each thread sums a fixed strided subset, then a fixed tree.
-constexpr int kBiasBlock = 256;
+// Σ gy over the pixels and images of one channel: gy viewed as (N, C, HW), group = channel.
 template <class T>
-__global__ void bias_grad_kernel(const T* gy, T* gb, int64_t n, int64_t c, int64_t hw) {
-  __shared__ float part[kBiasBlock];
-  const int64_t ch = blockIdx.x;
-  float s = 0.f;
-  for (int64_t i = 0; i < n; ++i) {
-    const T* row = gy + (i * c + ch) * hw;
-    for (int64_t j = threadIdx.x; j < hw; j += kBiasBlock) s += load(row, j);
-  }
-  part[threadIdx.x] = s;
-  __syncthreads();
-  for (int stride = kBiasBlock / 2; stride > 0; stride >>= 1) {
-    if (int(threadIdx.x) < stride) part[threadIdx.x] += part[threadIdx.x + stride];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) store(gb, ch, part[0]);
+struct LoadGy {
+  const T* gy;
+  __device__ group::Sums<1> operator()(int64_t i, int64_t) const { return {{load(gy, i)}}; }
+};
+
+// gb[c] = the chunk sums of channel c added in order.
+template <class T>
+__global__ void bias_grad_final_kernel(const float* partial, group::Plan p, T* gb) {
+  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < p.G; c += int64_t(gridDim.x) * blockDim.x)
+    store(gb, c, float(group::group_total(partial, p, 0, c)));
 }
 
 }  // namespace
@@ -384,18 +381,34 @@ void bias_add(DType dtype, void* y, const void* bias, int64_t n, int64_t c, int6
   if (total == 0) return;
   sakuga::cuda::dispatch_float_bf16("bias_add", dtype, [&](auto t) {
     using T = decltype(t);
-    bias_add_kernel<T><<<grid_for(total), 256, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias), total, c, hw);
+    if (total < (int64_t(1) << 31))
+      bias_add_kernel<T, uint32_t><<<grid_for(total), 256, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias),
+                                                                   uint32_t(total), uint32_t(c), uint32_t(hw));
+    else
+      bias_add_kernel<T, int64_t><<<grid_for(total), 256, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias),
+                                                                  total, c, hw);
   });
   SAKUGA_LAUNCH_CHECK();
 }
 
+// A chunked two-stage reduction (kernels/cuda/group_reduce.cuh): the GCN head's 10 channels of
+// 4×1080×1920 pixels become ~1000 blocks instead of 10. Pixel-less maps (hw = 1, as after a
+// global pool) are the column sums of an (n, c) matrix: gemm_bias_grad's coalesced layout.
 void bias_grad(DType dtype, const void* gy, void* gb, int64_t n, int64_t c, int64_t hw, Stream s) {
   if (c == 0) return;
+  if (hw == 1 && n > 0) {
+    gemm_bias_grad(dtype, gy, gb, n, c, c, s);
+    return;
+  }
+  const group::Plan p = group::make_plan(n, c, hw);
+  sakuga::cuda::Workspace ws(size_t(p.blocks()) * sizeof(float), sakuga::cuda::current_device());
+  float* partial = static_cast<float*>(ws.get());
   sakuga::cuda::dispatch_float_bf16("bias_grad", dtype, [&](auto t) {
     using T = decltype(t);
-    bias_grad_kernel<T><<<unsigned(c), kBiasBlock, 0, s>>>(static_cast<const T*>(gy), static_cast<T*>(gb), n, c, hw);
+    group::launch_partial<1>(p, LoadGy<T>{static_cast<const T*>(gy)}, partial, s);
+    bias_grad_final_kernel<T><<<grid_for(c), 256, 0, s>>>(partial, p, static_cast<T*>(gb));
+    SAKUGA_LAUNCH_CHECK();
   });
-  SAKUGA_LAUNCH_CHECK();
 }
 
 }  // namespace sakuga::kernels::cuda
