@@ -39,6 +39,9 @@ int run_info() {
   std::printf("defaults: device auto → %s, precision %s, deterministic %s\n",
               Device::parse("auto").str().c_str(), devs.empty() ? "fp32" : "tf32",
               device::deterministic() ? "on" : "off");
+  std::printf("kernel launches: %s (SAKUGA_SYNC_LAUNCHES=1 waits for the device after every launch, so a "
+              "device fault names its kernel)\n",
+              device::sync_launches() ? "synchronised after each launch" : "asynchronous");
   return 0;
 }
 

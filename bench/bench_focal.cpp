@@ -92,7 +92,7 @@ void BM_softmax_focal_kernel(benchmark::State& st, Device d) {
     if (d.is_cuda()) {
       SAKUGA_CUDA_ONLY(kernels::cuda::softmax_focal_forward(DType::f32, x.raw(), t.data<int32_t>(), nullptr, n, c,
                                                             inner, 2.0, -100, loss.raw(), dl.raw(), valid.raw(),
-                                                            stream_of(x)));
+                                                            nullptr, stream_of(x)));
     } else {
       kernels::cpu::softmax_focal_forward<float>(x.data<float>(), t.data<int32_t>(), nullptr, n, c, inner, 2.0, -100,
                                                  loss.data<float>(), dl.data<float>(), valid.data<float>());

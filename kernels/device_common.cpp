@@ -42,4 +42,34 @@ void set_cpu_threads(int n) {
 
 int cpu_threads() { return omp_get_max_threads(); }
 
+bool sync_launches_value(const char* env) { return env && std::string(env) == "1"; }
+
+bool sync_launches() {
+  static const bool on = sync_launches_value(std::getenv("SAKUGA_SYNC_LAUNCHES"));
+  return on;
+}
+
+const char* deferred_error_message(DeferredError e) {
+  switch (e) {
+    case DeferredError::one_hot_label: return "one_hot: a label outside [0, C) was seen at or before this point";
+    case DeferredError::cross_entropy_target:
+      return "cross_entropy: a target outside [0, C) that is not ignore_index was seen at or before this point "
+             "(its loss and gradient are NaN)";
+    case DeferredError::nll_target:
+      return "nll_loss: a target outside [0, C) that is not ignore_index was seen at or before this point (its "
+             "loss and gradient are NaN)";
+    case DeferredError::focal_target:
+      return "softmax_focal_loss: a target outside [0, C) that is not ignore_index was seen at or before this "
+             "point (its loss and gradient are NaN)";
+    case DeferredError::gather_index:
+      return "gather: an index outside [0, size of the gathered dim) was seen at or before this point (it read "
+             "0 and got no gradient)";
+    case DeferredError::index_select_index:
+      return "index_select: an index outside [0, size of the selected dim) was seen at or before this point (it "
+             "read 0 and got no gradient)";
+    case DeferredError::count: break;
+  }
+  return "unknown deferred error";
+}
+
 }  // namespace sakuga::device

@@ -29,12 +29,12 @@ void softmax_focal_forward(const T* logits, const int32_t* target, const T* weig
 
 namespace cuda {
 // dtype f32 or bf16 for logits/target/weight/outputs (f32 math). Out-of-range targets give NaN
-// loss (no host sync), like the CE kernels.
+// loss (no host sync) and set *bad (a deferred error flag, may be null), like the CE kernels.
 void binary_focal_forward(DType dtype, const void* logits, const void* target, int64_t count, double gamma,
                           double alpha, void* loss, void* dlogits, Stream s);
 void softmax_focal_forward(DType dtype, const void* logits, const int32_t* target, const void* weight, int64_t n,
                            int64_t c, int64_t inner, double gamma, int64_t ignore_index, void* loss, void* dlogits,
-                           void* valid, Stream s);
+                           void* valid, int32_t* bad, Stream s);
 }  // namespace cuda
 
 }  // namespace sakuga::kernels

@@ -7,7 +7,8 @@
 // and weight 0. `weight` (C) may be nullptr (every class weight 1). A target outside [0, C)
 // that is not ignore_index gives NaN loss and NaN gradient for its item (tensor/ops checks
 // labels on the CPU and throws a clear error before calling these; on CUDA the NaN reaches
-// the loss without a host synchronisation).
+// the loss without a host synchronisation, and the forward kernels set *bad — a deferred
+// error flag, see device::raise_deferred_errors — when `bad` is not null).
 #include <cmath>
 
 #include "kernels/common.h"
@@ -45,12 +46,12 @@ namespace cuda {
 // Same contracts; dtype f32 or bf16 (math in f32); lse is f32 whatever the dtype.
 void cross_entropy_forward(DType dtype, const void* x, const int32_t* target, const void* weight, void* loss,
                            void* item_weight, float* lse, int64_t N, int64_t C, int64_t inner, int64_t ignore_index,
-                           Stream s);
+                           int32_t* bad, Stream s);
 void cross_entropy_backward(DType dtype, const void* x, const int32_t* target, const void* weight, const float* lse,
                             const void* gloss, void* gx, int64_t N, int64_t C, int64_t inner, int64_t ignore_index,
                             Stream s);
 void nll_forward(DType dtype, const void* x, const int32_t* target, const void* weight, void* loss, void* item_weight,
-                 int64_t N, int64_t C, int64_t inner, int64_t ignore_index, Stream s);
+                 int64_t N, int64_t C, int64_t inner, int64_t ignore_index, int32_t* bad, Stream s);
 void nll_backward(DType dtype, const int32_t* target, const void* weight, const void* gloss, void* gx, int64_t N,
                   int64_t C, int64_t inner, int64_t ignore_index, Stream s);
 void bce_logits_forward(DType dtype, const void* x, const void* t, const void* pos_weight, void* loss, int64_t n,

@@ -11,8 +11,9 @@
 //   batch statistics:  dx = w·invstd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M)
 //   given statistics:  dx = w·invstd·dy
 //   dw[c] = Σ dy·x̂,  db[c] = Σ dy   over every element of the groups with g % C == c.
-// Reductions run in a fixed order (CPU: in double; CUDA: one block per group, fixed-order
-// tree in f32, no atomics), so results are deterministic.
+// Reductions run in a fixed order (CPU: in double; CUDA: each group cut into a shape-fixed
+// number of chunks, a fixed-order f32 tree per chunk, the chunks added in order in double, no
+// atomics — kernels/cuda/group_reduce.cuh), so results are deterministic.
 #include "kernels/common.h"
 
 namespace sakuga::kernels {

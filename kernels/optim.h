@@ -4,8 +4,9 @@
 //
 // Every function takes a list of tensors (OptimTensor: raw pointers + size + the per-tensor
 // scalars) and updates all of them. On CUDA the list is one fused launch in the style of
-// apex/torch's multi_tensor_apply: the list and a table of (tensor, chunk) pairs go to the
-// device in one copy, and each block updates one chunk of one tensor. The CPU reference is a
+// apex/torch's multi_tensor_apply: a table of the tensors and their (tensor, chunk) pairs lives
+// on the device — cached, uploaded again only when a pointer or size changes — the per-step
+// scalars are kernel arguments, and each block updates one chunk of one tensor. The CPU reference is a
 // straight loop per tensor over the same scalar math (below), so both compute one formula.
 #include <cmath>
 
@@ -152,6 +153,8 @@ void rmsprop_step(DType dtype, const OptimTensor* ts, int64_t count, const Rmspr
 void clip_grad_norm(DType dtype, void* const* grads, const int64_t* sizes, int64_t count, bool inf_norm,
                     double max_norm, bool apply, void* norm_out, int dev, Stream s);
 void clamp(DType dtype, void* const* grads, const int64_t* sizes, int64_t count, double clip, int dev, Stream s);
+// Tensor tables uploaded so far (process-wide): a test hook for the table cache.
+size_t optim_table_uploads();
 }  // namespace cuda
 
 }  // namespace sakuga::kernels

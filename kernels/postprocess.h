@@ -95,8 +95,8 @@ void postprocess_douga(const float* probs, int32_t* out, int64_t H, int64_t W);
 namespace cuda {
 
 // Same contracts as the CPU versions; device pointers, work queued on stream s. Thinning
-// synchronises the stream once per iteration (to read the "changed" flag); the others do not,
-// except postprocess_douga, which runs thinning.
+// synchronises the stream once per batch of iterations (4, 8, 16, … 64) to read their "changed"
+// flags; the others do not, except postprocess_douga, which runs thinning.
 int64_t postprocess_zhang_suen(const uint8_t* in, uint8_t* out, int64_t H, int64_t W, Stream s);
 void postprocess_dilate3x3(const uint8_t* in, uint8_t* out, int64_t H, int64_t W, Stream s);
 void postprocess_label_components4(const uint8_t* mask, int32_t* labels, int64_t H, int64_t W, Stream s);

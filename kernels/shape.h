@@ -105,24 +105,26 @@ void one_hot(DType dtype, const int32_t* labels, void* out, int64_t n, int64_t c
 }  // namespace cpu
 
 namespace cuda {
-// Forward kernels: any dtype. Out-of-range indices (not checked on the device, to keep the op
-// free of host synchronisation) read as 0 and receive no gradient.
+// Forward kernels: any dtype. Out-of-range indices read as 0 and receive no gradient; gather
+// and index_select also set *bad (a device i32, may be null) to 1 — a deferred error
+// (device::raise_deferred_errors), so the op needs no host synchronisation.
 void pad_forward(DType dtype, const void* x, void* out, const PadGeom& g, const void* value, Stream s);
 // dtype f32 or bf16. One thread per gx element sums the gy elements that read it.
 void pad_backward(DType dtype, const void* gy, void* gx, const PadGeom& g, Stream s);
 void flip(DType dtype, const void* x, void* out, const FlipGeom& g, Stream s);
-void gather_forward(DType dtype, const void* x, const int32_t* index, void* out, const GatherGeom& g, Stream s);
+void gather_forward(DType dtype, const void* x, const int32_t* index, void* out, const GatherGeom& g, int32_t* bad,
+                    Stream s);
 // One thread per gx element loops over index along `dim` (cost numel(x) · index.size(dim)),
 // summing matching gy elements in ascending order — the same order as the CPU scatter.
 void gather_backward(DType dtype, const void* gy, const int32_t* index, void* gx, const GatherGeom& g, Stream s);
 void index_select_forward(DType dtype, const void* x, const int32_t* index, void* out, const IndexSelectGeom& g,
-                          Stream s);
+                          int32_t* bad, Stream s);
 // Stable radix sort of (index[m], m), then one thread per gx element sums its run of gy rows
 // in ascending m (cost O(numel(x) + numel(gy) + len·log)).
 void index_select_backward(DType dtype, const void* gy, const int32_t* index, void* gx, const IndexSelectGeom& g,
                            Stream s);
-// dtype: f32, f64, bf16, i32 or u8. Sets *bad (device i32, zeroed by the caller) to 1 when a
-// label is outside [0, classes); that row is all zeros.
+// dtype: f32, f64, bf16, i32 or u8. Sets *bad (device i32, may be null) to 1 when a label is
+// outside [0, classes) — a deferred error; that row is all zeros.
 void one_hot(DType dtype, const int32_t* labels, void* out, int64_t n, int64_t classes, int32_t* bad, Stream s);
 }  // namespace cuda
 

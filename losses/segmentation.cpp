@@ -2,6 +2,9 @@
 #include "losses/segmentation.h"
 
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/focal.h"
@@ -39,6 +42,27 @@ void validate(const SegLossConfig& cfg, int64_t classes) {
                "frequencies)");
 }
 
+namespace {
+
+// The class weights as a tensor on the logits' device and dtype. The same few weight vectors
+// come every step: each is uploaded once (a small function-level cache), not every call.
+Tensor class_weight_tensor(const std::vector<double>& weights, DType dtype, Device dev) {
+  using Key = std::tuple<std::vector<double>, int, std::string>;
+  static std::mutex mu;
+  static auto* cache = new std::map<Key, Tensor>();  // never destroyed (CUDA blocks outlive statics)
+  std::lock_guard<std::mutex> lock(mu);
+  Key key{weights, int(dtype), dev.str()};
+  auto it = cache->find(key);
+  if (it != cache->end()) return it->second;
+  if (cache->size() >= 16) cache->clear();  // configs change rarely; bound the cache anyway
+  std::vector<float> v(weights.begin(), weights.end());
+  Tensor w = Tensor::from_vector(v, {int64_t(v.size())}, dtype, dev);
+  cache->emplace(std::move(key), w);
+  return w;
+}
+
+}  // namespace
+
 Tensor segmentation_loss(const SegLossConfig& cfg, const Tensor& logits, const Tensor& target) {
   SAKUGA_CHECK(logits.defined() && target.defined(), "segmentation_loss: logits and target must be defined");
   SAKUGA_CHECK(logits.dim() >= 2, "segmentation_loss: logits must have shape (N, C, H, W), got ",
@@ -51,10 +75,7 @@ Tensor segmentation_loss(const SegLossConfig& cfg, const Tensor& logits, const T
     return ops::binary_focal_loss(logits, t, cfg.gamma, cfg.alpha);
   }
   Tensor w;
-  if (!cfg.class_weights.empty()) {
-    std::vector<float> v(cfg.class_weights.begin(), cfg.class_weights.end());
-    w = Tensor::from_vector(v, {classes}, logits.dtype(), logits.device());
-  }
+  if (!cfg.class_weights.empty()) w = class_weight_tensor(cfg.class_weights, logits.dtype(), logits.device());
   if (cfg.kind == "ce") return ops::cross_entropy(logits, target);
   if (cfg.kind == "wce") return ops::cross_entropy(logits, target, w);
   return ops::softmax_focal_loss(logits, target, cfg.gamma, w);

@@ -39,7 +39,10 @@ std::string shape_str(const Shape& s) {
 
 Device Device::parse(const std::string& s) {
   if (s == "cpu") return cpu();
-  if (s == "auto") return device::cuda_device_count() > 0 ? cuda(0) : cpu();
+  if (s == "auto") {
+    const int dev = device::auto_cuda_device();  // a context is created, or the CPU is chosen (reason printed)
+    return dev >= 0 ? cuda(dev) : cpu();
+  }
   if (s == "cuda" || s.rfind("cuda:", 0) == 0) {
     int idx = 0;
     if (s.size() > 5) {
@@ -61,9 +64,15 @@ std::string Device::str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_st
 
 // --- storage -------------------------------------------------------------------------------
 
-Storage::Storage(size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
+Storage::Storage(size_t nbytes, Device dev, Kind k) : bytes(nbytes), device(dev), kind(k) {
   size_t alloc_bytes = nbytes ? nbytes : 1;
-  if (dev.is_cpu()) {
+  SAKUGA_CHECK(kind != Kind::pinned_host || dev.is_cpu(), "pinned host storage on ", dev.str());
+  SAKUGA_CHECK(kind != Kind::copy_target || dev.is_cuda(), "copy-target storage on ", dev.str());
+  if (kind == Kind::pinned_host) {
+    data = device::alloc_pinned(alloc_bytes);
+  } else if (kind == Kind::copy_target) {
+    data = device::alloc_copy_target(alloc_bytes, dev.index);
+  } else if (dev.is_cpu()) {
     // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires.
     data = std::aligned_alloc(64, (alloc_bytes + 63) / 64 * 64);
     SAKUGA_CHECK(data, "out of host memory allocating ", nbytes, " bytes");
@@ -73,18 +82,24 @@ Storage::Storage(size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
 }
 
 Storage::~Storage() {
-  if (device.is_cpu())
+  if (kind == Kind::pinned_host)
+    device::free_pinned(data);
+  else if (device.is_cpu())
     std::free(data);
   else
-    device::free(data, device.index);
+    device::free(data, device.index);  // regular and copy-target blocks alike
 }
 
 // --- creation ------------------------------------------------------------------------------
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  return empty_of(Storage::Kind::regular, shape, dtype, device);
+}
+
+Tensor Tensor::empty_of(Storage::Kind kind, const Shape& shape, DType dtype, Device device) {
   for (int64_t d : shape) SAKUGA_CHECK(d >= 0, "negative dimension in shape ", shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(size_t(shape_numel(shape)) * dtype_size(dtype), device);
+  impl->storage = std::make_shared<Storage>(size_t(shape_numel(shape)) * dtype_size(dtype), device, kind);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
@@ -147,6 +162,8 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
+bool Tensor::is_pinned() const { return impl().storage->kind == Storage::Kind::pinned_host; }
+
 std::string Tensor::str() const {
   if (!defined()) return "Tensor(undefined)";
   return detail::concat("Tensor(", dtype_name(dtype()), ", ", device().str(), ", ", shape_str(shape()), ")");
@@ -196,6 +213,10 @@ void strided_copy(const Tensor& src, const Tensor& dst) {
   }
 }
 
+static bool is_cpu_pinned_contiguous(const Tensor& t) {
+  return t.device().is_cpu() && t.is_pinned() && t.is_contiguous();
+}
+
 // Contiguous copy of `src` on the same device and dtype (no autograd).
 static Tensor materialize(const Tensor& src) {
   Tensor out = Tensor::empty(src.shape(), src.dtype(), src.device());
@@ -231,6 +252,27 @@ Tensor Tensor::to(Device dev) const {
   Device from = device();
   return record("to_device", out, {*this},
                 [from](const Tensor& g, const Needs&) -> Grads { return {g.to(from)}; });
+}
+
+Tensor Tensor::to(Device dev, bool non_blocking) const {
+  if (!non_blocking || !dev.is_cuda() || !is_cpu_pinned_contiguous(*this) || nbytes() == 0) return to(dev);
+  Tensor out = Tensor::empty_of(Storage::Kind::copy_target, shape(), dtype(), dev);
+  device::copy_h2d_async(out.raw(), raw(), nbytes(), dev.index, impl().storage);
+  Device from = device();
+  return record("to_device", out, {*this},
+                [from](const Tensor& g, const Needs&) -> Grads { return {g.to(from)}; });
+}
+
+Tensor Tensor::pin_memory() const {
+  SAKUGA_CHECK(device().is_cpu(), "pin_memory: only CPU tensors can be pinned, got ", str());
+  if (is_pinned() || device::cuda_device_count() == 0) return *this;
+  Tensor out = Tensor::empty_of(Storage::Kind::pinned_host, shape(), dtype(), Device::cpu());
+  if (numel() == 0) return out;
+  if (is_contiguous())
+    std::memcpy(out.raw(), raw(), nbytes());
+  else
+    strided_copy(*this, out);
+  return out;
 }
 
 Tensor Tensor::to(DType dt) const {

@@ -34,10 +34,14 @@ struct Device {
 
 // Bytes on one device; returned to the (caching) allocator on destruction.
 struct Storage {
+  // Where the bytes come from: the device's caching allocator (or aligned host memory), the
+  // pinned host allocator, or the copy-target pool that asynchronous uploads write into.
+  enum class Kind : uint8_t { regular, pinned_host, copy_target };
   void* data = nullptr;
   size_t bytes = 0;
   Device device;
-  Storage(size_t bytes, Device device);
+  Kind kind = Kind::regular;
+  Storage(size_t bytes, Device device, Kind kind = Kind::regular);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -64,6 +68,8 @@ class Tensor {
 
   // --- creation -------------------------------------------------------------------------
   static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
+  // empty() with storage of a given kind (pinned_host: CPU only; copy_target: CUDA only).
+  static Tensor empty_of(Storage::Kind kind, const Shape& shape, DType dtype, Device device);
   static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
   static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
   static Tensor full(const Shape& shape, double value, DType dtype = DType::f32,
@@ -89,6 +95,7 @@ class Tensor {
   Device device() const { return impl().device; }
   bool is_cuda() const { return impl().device.is_cuda(); }
   bool is_contiguous() const;
+  bool is_pinned() const;  // a CPU tensor in page-locked memory (pin_memory())
   size_t nbytes() const { return size_t(numel()) * dtype_size(dtype()); }
   std::string str() const;  // "Tensor(f32, cpu, (2, 3))"
 
@@ -107,8 +114,17 @@ class Tensor {
   Tensor contiguous() const;            // self if already contiguous, else a recorded copy
   Tensor clone() const;                 // new storage, recorded by autograd
   Tensor to(Device device) const;       // recorded (gradient flows back to the source device)
+  // With non_blocking and a pinned, contiguous CPU source going to CUDA: the upload runs on the
+  // device's copy stream and the compute stream waits for it (an event), so the host does not
+  // wait and the copy overlaps compute; the source storage is held until the copy completes.
+  // Do not write into the source before then. Anything else is to(device). Recorded like it.
+  Tensor to(Device device, bool non_blocking) const;
   Tensor to(DType dtype) const;         // recorded for float→float casts
   Tensor cpu() const { return to(Device::cpu()); }
+  // A contiguous copy in page-locked host memory (from a caching pinned allocator) for
+  // to(device, true); *this when already pinned or when no CUDA device answers (nothing to
+  // overlap with). CPU tensors only. Not recorded by autograd (for input batches).
+  Tensor pin_memory() const;
   // Overwrite this tensor's elements with src's (same shape; dtype/device converted). Not
   // recorded: for optimizers, loading weights and buffers.
   void copy_(const Tensor& src) const;

@@ -354,4 +354,48 @@ TEST_CASE("postprocess: CUDA matches the CPU reference exactly") {
 #endif
 }
 
+TEST_CASE("postprocess: CUDA thinning across iteration batches, components with long chains") {
+  if (device::cuda_device_count() == 0) {
+    MESSAGE("no CUDA device: postprocess CPU/CUDA identity skipped");
+    return;
+  }
+#ifdef SAKUGA_WITH_CUDA
+  const Device gpu = Device::cuda(0);
+  // Thick shapes need many iterations: the CUDA side reads its "changed" flags in batches of
+  // 4, 8, 16, … and must still report the CPU's exact count and image. 1 to ~150 iterations.
+  for (int64_t side : {1, 6, 13, 40, 90, 300}) {
+    const int64_t H = side + 4, W = 2 * side + 7;
+    std::vector<uint8_t> m(size_t(H * W), 0);
+    for (int64_t h = 2; h < 2 + side; ++h)
+      for (int64_t w = 3; w < 3 + 2 * side; ++w) m[size_t(h * W + w)] = 1;
+    Tensor mc = Tensor::from_bytes(m.data(), {H, W}, DType::u8), mg = mc.to(gpu);
+    Tensor oc = Tensor::empty({H, W}, DType::u8), og = Tensor::empty({H, W}, DType::u8, gpu);
+    const int64_t it_c = kernels::cpu::postprocess_zhang_suen(mc.data<uint8_t>(), oc.data<uint8_t>(), H, W);
+    const int64_t it_g =
+        kernels::cuda::postprocess_zhang_suen(mg.data<uint8_t>(), og.data<uint8_t>(), H, W, stream_of(mg));
+    INFO("filled ", side, "x", 2 * side, " rectangle: ", it_c, " CPU iterations");
+    CHECK(it_g == it_c);
+    CHECK(bytes_of(og) == bytes_of(oc));
+  }
+  // Components: a 1080p blob map (many concurrent unions per component) and a serpentine, a
+  // single component whose union-find chains are as long as the image allows.
+  std::vector<std::vector<uint8_t>> masks;
+  const int64_t H = 1080, W = 1920;
+  masks.push_back(blobs(H, W, 77, 0.5f, 3));
+  std::vector<uint8_t> snake(size_t(H * W), 0);
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t w = 0; w < W; ++w)
+      snake[size_t(h * W + w)] = (h % 4 != 3) || (h % 8 == 3 ? w == W - 1 : w == 0) ? 1 : 0;
+  masks.push_back(snake);
+  for (const auto& m : masks) {
+    Tensor mc = Tensor::from_bytes(m.data(), {H, W}, DType::u8), mg = mc.to(gpu);
+    Tensor lc = Tensor::empty({H, W}, DType::i32), lg = Tensor::empty({H, W}, DType::i32, gpu);
+    const int64_t count = kernels::cpu::postprocess_label_components4(mc.data<uint8_t>(), lc.data<int32_t>(), H, W);
+    kernels::cuda::postprocess_label_components4(mg.data<uint8_t>(), lg.data<int32_t>(), H, W, stream_of(mg));
+    INFO(count, " components");
+    CHECK(lg.to_vector_i32() == lc.to_vector_i32());
+  }
+#endif
+}
+
 }  // TEST_SUITE

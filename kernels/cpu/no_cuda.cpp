@@ -31,6 +31,18 @@ void copy_h2d(void*, const void*, size_t, int) { no_cuda(); }
 void copy_d2h_sync(void*, const void*, size_t, int) { no_cuda(); }
 void copy_d2d(void*, const void*, size_t, int) { no_cuda(); }
 void memset_zero(void*, size_t, int) { no_cuda(); }
+int auto_cuda_device() { return -1; }
+
+void* alloc_pinned(size_t) { no_cuda(); }
+void free_pinned(void*) {}
+bool is_pinned(const void*) { return false; }
+MemStats pinned_stats() { return {}; }
+Stream copy_stream(int) { no_cuda(); }
+void* alloc_copy_target(size_t, int) { no_cuda(); }
+void copy_h2d_async(void*, const void*, size_t, int, std::shared_ptr<const void>) { no_cuda(); }
+size_t copies_in_flight(int) { return 0; }
+int32_t* deferred_error_flag(int, DeferredError) { no_cuda(); }
+void raise_deferred_errors(int) {}
 
 void set_deterministic(bool on) { g_deterministic = on; }
 bool deterministic() { return g_deterministic; }

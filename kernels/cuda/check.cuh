@@ -1,6 +1,14 @@
 #pragma once
 // Checked CUDA / cuBLAS / cuDNN calls: a failure throws sakuga::Error naming the call, the
-// file and the line. Every kernel launch is followed by SAKUGA_LAUNCH_CHECK().
+// file and the line. Every kernel launch (and every cuDNN/cuBLAS call that runs work on the
+// device) is followed by SAKUGA_LAUNCH_CHECK().
+//
+// SAKUGA_LAUNCH_CHECK() reports launch errors (bad configuration, missing kernel image) at
+// once. A fault while the kernel runs (illegal address, device-side assert) would only show
+// at some later call. With the environment variable SAKUGA_SYNC_LAUNCHES=1 (read once, see
+// device::sync_launches()) every check also waits for the device, so such a fault is reported
+// at the launch that caused it, with its file and line. That is slow and cannot be used while
+// a CUDA graph is being captured; `sakuga info` prints whether it is on.
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
@@ -8,6 +16,7 @@
 #include <cudnn.h>
 
 #include "kernels/common.h"
+#include "kernels/device.h"
 
 #define SAKUGA_CUDA_CHECK(call)                                                           \
   do {                                                                                    \
@@ -17,7 +26,7 @@
           "CUDA call ", #call, " failed: ", cudaGetErrorString(sakuga_err_)));            \
   } while (0)
 
-#define SAKUGA_LAUNCH_CHECK() SAKUGA_CUDA_CHECK(cudaGetLastError())
+#define SAKUGA_LAUNCH_CHECK() ::sakuga::cuda::check_launch(__FILE__, __LINE__)
 
 // Grid-stride loop over [0, n) for a kernel launched with grid_for(n).
 #define SAKUGA_GRID_LOOP(i, n) \
@@ -36,10 +45,35 @@
     cudnnStatus_t sakuga_st_ = (call);                                                    \
     if (sakuga_st_ != CUDNN_STATUS_SUCCESS)                                               \
       ::sakuga::detail::fail(__FILE__, __LINE__, ::sakuga::detail::concat(               \
-          "cuDNN call ", #call, " failed: ", cudnnGetErrorString(sakuga_st_)));           \
+          "cuDNN call ", #call, " failed: ", ::sakuga::cuda::cudnn_status_text(sakuga_st_))); \
   } while (0)
 
 namespace sakuga::cuda {
+
+// The body of SAKUGA_LAUNCH_CHECK (kernels/cuda/runtime.cu).
+void check_launch(const char* file, int line);
+
+// cuDNN's name of a status plus, from cuDNN 9 on, its own message about the failure (the
+// thread's last error string), e.g. which parameter was bad.
+inline std::string cudnn_status_text(cudnnStatus_t st) {
+  std::string text = cudnnGetErrorString(st);
+#if CUDNN_MAJOR >= 9
+  char detail[512] = {};
+  cudnnGetLastErrorString(detail, sizeof(detail));
+  if (detail[0]) text += std::string(": ") + detail;
+#endif
+  return text;
+}
+
+// cuDNN 9 reports finer codes (e.g. CUDNN_STATUS_NOT_SUPPORTED_SHAPE = 3002) under a category
+// (CUDNN_STATUS_NOT_SUPPORTED = 3000); older versions have the categories only.
+inline int cudnn_status_category(cudnnStatus_t st) {
+#ifdef CUDNN_STATUS_CATEGORY
+  return int(CUDNN_STATUS_CATEGORY(int(st)));
+#else
+  return int(st);
+#endif
+}
 
 // Grid size for a grid-stride loop over n elements.
 inline unsigned grid_for(int64_t n, int block = 256) {

@@ -1,5 +1,5 @@
 // CUDA convolution family: cuDNN (legacy convolution API) for the three convolution passes,
-// two small kernels for the bias.
+// a small kernel for the bias and a chunked deterministic reduction for its gradient.
 //
 // Algorithm choice: once per (device, direction, geometry, dtype, math mode, determinism), from
 // cuDNN's heuristics (cudnnGet*Algorithm_v7), kept in a process-wide map. Candidates are
@@ -9,8 +9,10 @@
 //     ALGO_0 and bwd-filter ALGO_0/ALGO_3 are excluded by number as well),
 //   - math type (precision fp32 on f32 data: always run under CUDNN_FMA_MATH, i.e. no TF32),
 //   - workspace (≤ kMaxWorkspace).
-// The first candidate that runs is remembered; one that cuDNN rejects at run time
-// (CUDNN_STATUS_NOT_SUPPORTED) is skipped, so the cached choice is always one that ran.
+// The first candidate that runs is remembered (per geometry and operand alignment); one that
+// cuDNN rejects at run time (a status in the NOT_SUPPORTED or BAD_PARAM category: cuDNN 9 has
+// finer codes within each) is skipped, and a cached choice rejected later sends the call back
+// to the search. Other failures are errors carrying cuDNN's own message.
 // Math type: fp32 → CUDNN_FMA_MATH; tf32 → CUDNN_DEFAULT_MATH (TF32 tensor cores allowed, as in
 // PyTorch); bf16 data → CUDNN_TENSOR_OP_MATH (bf16 operands, f32 accumulation).
 #include <array>
@@ -21,6 +23,8 @@
 
 #include "kernels/conv.h"
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/group_reduce.cuh"
+#include "kernels/gemm.h"
 #include "kernels/device.h"
 
 namespace sakuga::kernels::cuda {
@@ -47,18 +51,33 @@ cudnnMathType_t requested_math(DType dt) {
   return device::precision() == device::Precision::fp32 ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
 }
 
+// One cuDNN descriptor, destroyed with its owner (so a constructor that throws half-way
+// through a Descs leaks nothing).
+template <class H, cudnnStatus_t (*Create)(H*), cudnnStatus_t (*Destroy)(H)>
+class Desc {
+ public:
+  Desc() { SAKUGA_CUDNN_CHECK(Create(&h_)); }
+  ~Desc() { Destroy(h_); }
+  Desc(const Desc&) = delete;
+  Desc& operator=(const Desc&) = delete;
+  operator H() const { return h_; }
+
+ private:
+  H h_ = nullptr;
+};
+using TensorDesc = Desc<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
+using FilterDesc = Desc<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor>;
+using ConvDesc =
+    Desc<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor, cudnnDestroyConvolutionDescriptor>;
+
 // Descriptors of one call (host-only objects, cheap to build).
 struct Descs {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnFilterDescriptor_t w = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
+  TensorDesc x, y;
+  FilterDesc w;
+  ConvDesc conv;
 
   Descs(const char* op, const ConvGeometry& g, DType dt) {
     const cudnnDataType_t t = cudnn_dtype(op, dt);
-    SAKUGA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
-    SAKUGA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
-    SAKUGA_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
-    SAKUGA_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
     SAKUGA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, int(g.n), int(g.c_in), int(g.h), int(g.w)));
     SAKUGA_CUDNN_CHECK(
         cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, int(g.n), int(g.c_out), int(g.ho), int(g.wo)));
@@ -75,14 +94,6 @@ struct Descs {
                  oc, ", ", oh, ", ", ow, ") differs from the geometry (", g.n, ", ", g.c_out, ", ", g.ho, ", ", g.wo,
                  ")");
   }
-  ~Descs() {
-    if (conv) cudnnDestroyConvolutionDescriptor(conv);
-    if (w) cudnnDestroyFilterDescriptor(w);
-    if (y) cudnnDestroyTensorDescriptor(y);
-    if (x) cudnnDestroyTensorDescriptor(x);
-  }
-  Descs(const Descs&) = delete;
-  Descs& operator=(const Descs&) = delete;
 };
 
 // Runs the cuDNN handle on `s` for the scope (restoring its previous stream).
@@ -116,11 +127,27 @@ struct Candidate {
   size_t workspace = 0;
 };
 
+// The largest power of two (≤ 256) that divides every address: some algorithms need aligned
+// operands, so the choice is remembered per alignment class as well.
+int64_t alignment_class(const void* a, const void* b, const void* out) {
+  const uintptr_t bits = reinterpret_cast<uintptr_t>(a) | reinterpret_cast<uintptr_t>(b) |
+                         reinterpret_cast<uintptr_t>(out) | uintptr_t(256);
+  return int64_t(bits & (~bits + 1));
+}
+
 using Key = std::array<int64_t, 22>;
-Key make_key(Dir dir, const ConvGeometry& g, DType dt, int dev) {
+Key make_key(Dir dir, const ConvGeometry& g, DType dt, int dev, int64_t align) {
   return {int64_t(dir), int64_t(dt), int64_t(requested_math(dt)), device::deterministic() ? 1 : 0, dev,
           g.n, g.c_in, g.h, g.w, g.c_out, g.ho, g.wo, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
-          g.dil_h, g.dil_w, g.groups, 0};
+          g.dil_h, g.dil_w, g.groups, align};
+}
+
+// A status that rules out one candidate (try the next) rather than the whole call. cuDNN 9
+// returns finer codes within these categories (e.g. NOT_SUPPORTED_SHAPE, BAD_PARAM_MISALIGNED_
+// POINTER), so the category is compared, not the code.
+bool candidate_rejected(cudnnStatus_t st) {
+  const int cat = sakuga::cuda::cudnn_status_category(st);
+  return cat == int(CUDNN_STATUS_NOT_SUPPORTED) || cat == int(CUDNN_STATUS_BAD_PARAM);
 }
 
 std::mutex g_cache_mutex;
@@ -238,14 +265,33 @@ cudnnStatus_t launch(Dir dir, cudnnHandle_t h, const Descs& d, const Candidate& 
   return CUDNN_STATUS_BAD_PARAM;
 }
 
-// One convolution pass with the cached (or newly chosen) algorithm.
+// Launches candidate c with a workspace of its size from the caching allocator.
+cudnnStatus_t launch_with_workspace(Dir dir, cudnnHandle_t h, const Descs& d, const Candidate& c, int dev,
+                                    const void* a, const void* b, void* out) {
+  std::optional<sakuga::cuda::Workspace> ws;
+  if (c.workspace > 0) ws.emplace(c.workspace, dev);
+  return launch(dir, h, d, c, ws ? ws->get() : nullptr, a, b, out);
+}
+
+[[noreturn]] void fail_no_algorithm(const char* op, const ConvGeometry& g, DType dt, size_t tried,
+                                    const std::string& last) {
+  SAKUGA_FAIL(op, ": no usable cuDNN algorithm for x (", g.n, ", ", g.c_in, ", ", g.h, ", ", g.w, "), w (", g.c_out,
+              ", ", g.c_in_g(), ", ", g.kh, ", ", g.kw, "), stride (", g.stride_h, ", ", g.stride_w, "), pad (",
+              g.pad_h, ", ", g.pad_w, "), dilation (", g.dil_h, ", ", g.dil_w, "), groups ", g.groups, ", ",
+              dtype_name(dt), device::deterministic() ? ", deterministic" : "", " (", tried,
+              " candidates; last status: ", last, ")");
+}
+
+// One convolution pass with the cached (or newly chosen) algorithm. A cached choice that cuDNN
+// rejects now (a candidate can depend on more than the key, e.g. on workspace limits) sends the
+// call back to the search, which replaces the cache entry with the candidate that runs.
 void run(Dir dir, const ConvGeometry& g, DType dt, const void* a, const void* b, void* out, Stream s) {
   const char* op = dir_name(dir);
   const int dev = sakuga::cuda::current_device();
   cudnnHandle_t h = sakuga::cuda::cudnn_handle(dev);
   StreamGuard sg(h, s);
   Descs d(op, g, dt);
-  const Key key = make_key(dir, g, dt, dev);
+  const Key key = make_key(dir, g, dt, dev, alignment_class(a, b, out));
   std::optional<Candidate> cached;
   {
     std::lock_guard<std::mutex> lock(g_cache_mutex);
@@ -253,59 +299,54 @@ void run(Dir dir, const ConvGeometry& g, DType dt, const void* a, const void* b,
     if (it != cache().end()) cached = it->second;
   }
   if (cached) {
-    std::optional<sakuga::cuda::Workspace> ws;
-    if (cached->workspace > 0) ws.emplace(cached->workspace, dev);
-    SAKUGA_CUDNN_CHECK(launch(dir, h, d, *cached, ws ? ws->get() : nullptr, a, b, out));
-    return;
+    const cudnnStatus_t st = launch_with_workspace(dir, h, d, *cached, dev, a, b, out);
+    if (st == CUDNN_STATUS_SUCCESS) {
+      SAKUGA_LAUNCH_CHECK();
+      return;
+    }
+    if (!candidate_rejected(st))
+      SAKUGA_FAIL(op, ": cuDNN algorithm ", cached->algo, " failed: ", sakuga::cuda::cudnn_status_text(st));
   }
   std::vector<Candidate> cands = candidates(dir, dt, h, d);
-  cudnnStatus_t last = CUDNN_STATUS_NOT_SUPPORTED;
+  std::string last = "none tried";
   for (const Candidate& c : cands) {
-    std::optional<sakuga::cuda::Workspace> ws;
-    if (c.workspace > 0) ws.emplace(c.workspace, dev);
-    last = launch(dir, h, d, c, ws ? ws->get() : nullptr, a, b, out);
-    if (last == CUDNN_STATUS_SUCCESS) {
+    if (cached && c.algo == cached->algo && c.math == cached->math) continue;  // rejected just now
+    const cudnnStatus_t st = launch_with_workspace(dir, h, d, c, dev, a, b, out);
+    if (st == CUDNN_STATUS_SUCCESS) {
+      SAKUGA_LAUNCH_CHECK();
       std::lock_guard<std::mutex> lock(g_cache_mutex);
       cache()[key] = c;
       return;
     }
-    if (last != CUDNN_STATUS_NOT_SUPPORTED && last != CUDNN_STATUS_BAD_PARAM) break;
+    last = sakuga::cuda::cudnn_status_text(st);
+    if (!candidate_rejected(st)) SAKUGA_FAIL(op, ": cuDNN algorithm ", c.algo, " failed: ", last);
   }
-  SAKUGA_FAIL(op, ": no usable cuDNN algorithm for x (", g.n, ", ", g.c_in, ", ", g.h, ", ", g.w, "), w (", g.c_out,
-              ", ", g.c_in_g(), ", ", g.kh, ", ", g.kw, "), stride (", g.stride_h, ", ", g.stride_w, "), pad (",
-              g.pad_h, ", ", g.pad_w, "), dilation (", g.dil_h, ", ", g.dil_w, "), groups ", g.groups, ", ",
-              dtype_name(dt), device::deterministic() ? ", deterministic" : "", " (", cands.size(),
-              " candidates; last status: ", cudnnGetErrorString(last), ")");
+  fail_no_algorithm(op, g, dt, cands.size(), last);
 }
 
 bool empty_geometry(const ConvGeometry& g) {
   return g.n == 0 || g.c_in == 0 || g.c_out == 0 || g.ho == 0 || g.wo == 0;
 }
 
-template <class T>
-__global__ void bias_add_kernel(T* y, const T* bias, int64_t total, int64_t c, int64_t hw) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x)
-    store(y, i, load(y, i) + load(bias, (i / hw) % c));
+// I = uint32_t when the tensor has fewer than 2^31 elements: 32-bit division per element.
+template <class T, class I>
+__global__ void bias_add_kernel(T* y, const T* bias, I total, I c, I hw) {
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x))
+    store(y, int64_t(i), load(y, int64_t(i)) + load(bias, int64_t((i / hw) % c)));
 }
 
-// One block per channel: each thread sums a fixed strided subset, then a fixed tree.
-constexpr int kBiasBlock = 256;
+// Σ gy over the pixels and images of one channel: gy viewed as (N, C, HW), group = channel.
 template <class T>
-__global__ void bias_grad_kernel(const T* gy, T* gb, int64_t n, int64_t c, int64_t hw) {
-  __shared__ float part[kBiasBlock];
-  const int64_t ch = blockIdx.x;
-  float s = 0.f;
-  for (int64_t i = 0; i < n; ++i) {
-    const T* row = gy + (i * c + ch) * hw;
-    for (int64_t j = threadIdx.x; j < hw; j += kBiasBlock) s += load(row, j);
-  }
-  part[threadIdx.x] = s;
-  __syncthreads();
-  for (int stride = kBiasBlock / 2; stride > 0; stride >>= 1) {
-    if (int(threadIdx.x) < stride) part[threadIdx.x] += part[threadIdx.x + stride];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) store(gb, ch, part[0]);
+struct LoadGy {
+  const T* gy;
+  __device__ group::Sums<1> operator()(int64_t i, int64_t) const { return {{load(gy, i)}}; }
+};
+
+// gb[c] = the chunk sums of channel c added in order.
+template <class T>
+__global__ void bias_grad_final_kernel(const float* partial, group::Plan p, T* gb) {
+  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < p.G; c += int64_t(gridDim.x) * blockDim.x)
+    store(gb, c, float(group::group_total(partial, p, 0, c)));
 }
 
 }  // namespace
@@ -340,18 +381,34 @@ void bias_add(DType dtype, void* y, const void* bias, int64_t n, int64_t c, int6
   if (total == 0) return;
   sakuga::cuda::dispatch_float_bf16("bias_add", dtype, [&](auto t) {
     using T = decltype(t);
-    bias_add_kernel<T><<<grid_for(total), 256, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias), total, c, hw);
+    if (total < (int64_t(1) << 31))
+      bias_add_kernel<T, uint32_t><<<grid_for(total), 256, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias),
+                                                                   uint32_t(total), uint32_t(c), uint32_t(hw));
+    else
+      bias_add_kernel<T, int64_t><<<grid_for(total), 256, 0, s>>>(static_cast<T*>(y), static_cast<const T*>(bias),
+                                                                  total, c, hw);
   });
   SAKUGA_LAUNCH_CHECK();
 }
 
+// A chunked two-stage reduction (kernels/cuda/group_reduce.cuh): the GCN head's 10 channels of
+// 4×1080×1920 pixels become ~1000 blocks instead of 10. Pixel-less maps (hw = 1, as after a
+// global pool) are the column sums of an (n, c) matrix: gemm_bias_grad's coalesced layout.
 void bias_grad(DType dtype, const void* gy, void* gb, int64_t n, int64_t c, int64_t hw, Stream s) {
   if (c == 0) return;
+  if (hw == 1 && n > 0) {
+    gemm_bias_grad(dtype, gy, gb, n, c, c, s);
+    return;
+  }
+  const group::Plan p = group::make_plan(n, c, hw);
+  sakuga::cuda::Workspace ws(size_t(p.blocks()) * sizeof(float), sakuga::cuda::current_device());
+  float* partial = static_cast<float*>(ws.get());
   sakuga::cuda::dispatch_float_bf16("bias_grad", dtype, [&](auto t) {
     using T = decltype(t);
-    bias_grad_kernel<T><<<unsigned(c), kBiasBlock, 0, s>>>(static_cast<const T*>(gy), static_cast<T*>(gb), n, c, hw);
+    group::launch_partial<1>(p, LoadGy<T>{static_cast<const T*>(gy)}, partial, s);
+    bias_grad_final_kernel<T><<<grid_for(c), 256, 0, s>>>(partial, p, static_cast<T*>(gb));
+    SAKUGA_LAUNCH_CHECK();
   });
-  SAKUGA_LAUNCH_CHECK();
 }
 
 }  // namespace sakuga::kernels::cuda

@@ -80,7 +80,7 @@ __device__ __forceinline__ FocalItem focal_item(float l, float w, float g) {
 template <int K, class T>
 __global__ void softmax_focal_kernel(const T* logits, const int32_t* target, const T* weight, int64_t items,
                                      int64_t c, int64_t inner, float g, int64_t ignore_index, T* loss, T* dlogits,
-                                     T* valid) {
+                                     T* valid, int32_t* bad) {
   SAKUGA_GRID_LOOP(j, items) {
     const int64_t b = j / inner, i = j % inner;
     const T* xb = logits + b * c * inner + i;
@@ -94,7 +94,8 @@ __global__ void softmax_focal_kernel(const T* logits, const int32_t* target, con
       continue;
     }
     if (valid) store(valid, j, 1.f);
-    if (y < 0 || int64_t(y) >= c) {  // bad label: NaN, counted (so a mean is NaN too)
+    if (y < 0 || int64_t(y) >= c) {  // bad label: NaN, counted (so a mean is NaN too), flagged
+      if (bad) *bad = 1;               // every writer stores the same value
       store(loss, j, NAN);
       if (db)
         for (int64_t k = 0; k < c; ++k) store(db, k * inner, NAN);
@@ -149,9 +150,9 @@ __global__ void softmax_focal_kernel(const T* logits, const int32_t* target, con
 
 template <int K, class T>
 void launch_softmax(const T* x, const int32_t* target, const T* w, int64_t items, int64_t c, int64_t inner, float g,
-                    int64_t ignore_index, T* loss, T* dl, T* valid, Stream s) {
+                    int64_t ignore_index, T* loss, T* dl, T* valid, int32_t* bad, Stream s) {
   softmax_focal_kernel<K, T><<<grid_for(items, kBlock), kBlock, 0, s>>>(x, target, w, items, c, inner, g,
-                                                                       ignore_index, loss, dl, valid);
+                                                                       ignore_index, loss, dl, valid, bad);
 }
 
 }  // namespace
@@ -170,7 +171,7 @@ void binary_focal_forward(DType dtype, const void* logits, const void* target, i
 
 void softmax_focal_forward(DType dtype, const void* logits, const int32_t* target, const void* weight, int64_t n,
                            int64_t c, int64_t inner, double gamma, int64_t ignore_index, void* loss, void* dlogits,
-                           void* valid, Stream s) {
+                           void* valid, int32_t* bad, Stream s) {
   const int64_t items = n * inner;
   if (items == 0) return;
   sakuga::cuda::dispatch_float_bf16("softmax_focal_forward", dtype, [&](auto tag) {
@@ -182,17 +183,17 @@ void softmax_focal_forward(DType dtype, const void* logits, const int32_t* targe
     auto v = static_cast<T*>(valid);
     const float g = float(gamma);
     if (c <= 2)
-      launch_softmax<2>(x, target, w, items, c, inner, g, ignore_index, l, d, v, s);
+      launch_softmax<2>(x, target, w, items, c, inner, g, ignore_index, l, d, v, bad, s);
     else if (c <= 4)
-      launch_softmax<4>(x, target, w, items, c, inner, g, ignore_index, l, d, v, s);
+      launch_softmax<4>(x, target, w, items, c, inner, g, ignore_index, l, d, v, bad, s);
     else if (c <= 8)
-      launch_softmax<8>(x, target, w, items, c, inner, g, ignore_index, l, d, v, s);
+      launch_softmax<8>(x, target, w, items, c, inner, g, ignore_index, l, d, v, bad, s);
     else if (c <= 16)
-      launch_softmax<16>(x, target, w, items, c, inner, g, ignore_index, l, d, v, s);
+      launch_softmax<16>(x, target, w, items, c, inner, g, ignore_index, l, d, v, bad, s);
     else if (c <= 32)
-      launch_softmax<32>(x, target, w, items, c, inner, g, ignore_index, l, d, v, s);
+      launch_softmax<32>(x, target, w, items, c, inner, g, ignore_index, l, d, v, bad, s);
     else
-      launch_softmax<0>(x, target, w, items, c, inner, g, ignore_index, l, d, v, s);
+      launch_softmax<0>(x, target, w, items, c, inner, g, ignore_index, l, d, v, bad, s);
   });
   SAKUGA_LAUNCH_CHECK();
 }

@@ -323,6 +323,7 @@ void run(const char* fn, DType dtype, bool trans_a, bool trans_b, int64_t M, int
   // cuBLASLt's A is our B, its B is our A.
   SAKUGA_CUBLAS_CHECK(cublasLtMatmul(handle, p.op, &alpha, B, p.a, A, p.b, &beta, C, p.c, C, p.c, &p.algo,
                                      ws ? ws->get() : nullptr, p.workspace, s));
+  SAKUGA_LAUNCH_CHECK();  // cuBLASLt launched kernels (SAKUGA_SYNC_LAUNCHES attributes faults here)
   if (bias && !p.fused_bias) {  // batch == 1 here: only gemm() takes a bias
     sakuga::cuda::dispatch_float_bf16(fn, dtype, [&](auto v) {
       using T = decltype(v);

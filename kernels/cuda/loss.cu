@@ -48,10 +48,16 @@ __device__ __forceinline__ float group_allreduce(float v, float* smem) {
   }
 }
 
+// A bad target was seen: the deferred error flag (every writer stores the same value).
+__device__ __forceinline__ void flag_bad(int32_t* bad) {
+  if (bad) *bad = 1;
+}
+
 // Writes the outputs of item j from its log-sum-exp.
 template <class T>
 __device__ __forceinline__ void ce_item_out(int64_t j, float l, float xy, int32_t y, const T* weight, T* loss,
-                                            T* item_weight, float* lse, int64_t C, int64_t ignore_index) {
+                                            T* item_weight, float* lse, int64_t C, int64_t ignore_index,
+                                            int32_t* bad) {
   lse[j] = l;
   if (int64_t(y) == ignore_index) {
     store(loss, j, 0.f);
@@ -59,6 +65,7 @@ __device__ __forceinline__ void ce_item_out(int64_t j, float l, float xy, int32_
   } else if (y < 0 || int64_t(y) >= C) {
     store(loss, j, NAN);
     store(item_weight, j, NAN);
+    flag_bad(bad);
   } else {
     const float w = weight ? load(weight, y) : 1.f;
     store(loss, j, w * (l - xy));
@@ -68,7 +75,7 @@ __device__ __forceinline__ void ce_item_out(int64_t j, float l, float xy, int32_
 
 template <int G, class T>
 __global__ void ce_rows_kernel(const T* x, const int32_t* target, const T* weight, T* loss, T* item_weight,
-                               float* lse, int64_t N, int64_t C, int64_t ignore_index) {
+                               float* lse, int64_t N, int64_t C, int64_t ignore_index, int32_t* bad) {
   __shared__ float smem[kWarps];
   constexpr int kRows = kBlock / G;
   const int lane = threadIdx.x % G;
@@ -83,14 +90,14 @@ __global__ void ce_rows_kernel(const T* x, const int32_t* target, const T* weigh
     if (lane == 0) {
       const int32_t y = target[row];
       const float xy = (y >= 0 && int64_t(y) < C) ? load(p, y) : 0.f;
-      ce_item_out(row, isinf(m) ? m : m + logf(s), xy, y, weight, loss, item_weight, lse, C, ignore_index);
+      ce_item_out(row, isinf(m) ? m : m + logf(s), xy, y, weight, loss, item_weight, lse, C, ignore_index, bad);
     }
   }
 }
 
 template <class T>
 __global__ void ce_cols_kernel(const T* x, const int32_t* target, const T* weight, T* loss, T* item_weight,
-                               float* lse, int64_t N, int64_t C, int64_t inner, int64_t ignore_index) {
+                               float* lse, int64_t N, int64_t C, int64_t inner, int64_t ignore_index, int32_t* bad) {
   const int64_t total = N * inner;
   for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < total; j += int64_t(gridDim.x) * blockDim.x) {
     const int64_t n = j / inner, i = j % inner;
@@ -101,7 +108,7 @@ __global__ void ce_cols_kernel(const T* x, const int32_t* target, const T* weigh
     for (int64_t c = 0; c < C; ++c) s += expf(load(p, c * inner) - m);
     const int32_t y = target[j];
     const float xy = (y >= 0 && int64_t(y) < C) ? load(p, int64_t(y) * inner) : 0.f;
-    ce_item_out(j, isinf(m) ? m : m + logf(s), xy, y, weight, loss, item_weight, lse, C, ignore_index);
+    ce_item_out(j, isinf(m) ? m : m + logf(s), xy, y, weight, loss, item_weight, lse, C, ignore_index, bad);
   }
 }
 
@@ -128,7 +135,7 @@ __global__ void ce_bwd_kernel(const T* x, const int32_t* target, const T* weight
 
 template <class T>
 __global__ void nll_fwd_kernel(const T* x, const int32_t* target, const T* weight, T* loss, T* item_weight,
-                               int64_t total, int64_t C, int64_t inner, int64_t ignore_index) {
+                               int64_t total, int64_t C, int64_t inner, int64_t ignore_index, int32_t* bad) {
   for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < total; j += int64_t(gridDim.x) * blockDim.x) {
     const int64_t n = j / inner, i = j % inner;
     const int32_t y = target[j];
@@ -138,6 +145,7 @@ __global__ void nll_fwd_kernel(const T* x, const int32_t* target, const T* weigh
     } else if (y < 0 || int64_t(y) >= C) {
       store(loss, j, NAN);
       store(item_weight, j, NAN);
+      flag_bad(bad);
     } else {
       const float w = weight ? load(weight, y) : 1.f;
       store(loss, j, -w * load(x, (n * C + y) * inner + i));
@@ -194,7 +202,7 @@ unsigned row_grid(int64_t rows, int g) {
 
 void cross_entropy_forward(DType dtype, const void* x, const int32_t* target, const void* weight, void* loss,
                            void* item_weight, float* lse, int64_t N, int64_t C, int64_t inner, int64_t ignore_index,
-                           Stream s) {
+                           int32_t* bad, Stream s) {
   if (N * inner == 0) return;
   sakuga::cuda::dispatch_float_bf16("cross_entropy_forward", dtype, [&](auto t) {
     using T = decltype(t);
@@ -204,11 +212,13 @@ void cross_entropy_forward(DType dtype, const void* x, const int32_t* target, co
     auto piw = static_cast<T*>(item_weight);
     if (inner == 1) {
       if (C <= 2048)
-        ce_rows_kernel<32><<<row_grid(N, 32), kBlock, 0, s>>>(px, target, pw, pl, piw, lse, N, C, ignore_index);
+        ce_rows_kernel<32><<<row_grid(N, 32), kBlock, 0, s>>>(px, target, pw, pl, piw, lse, N, C, ignore_index, bad);
       else
-        ce_rows_kernel<kBlock><<<row_grid(N, kBlock), kBlock, 0, s>>>(px, target, pw, pl, piw, lse, N, C, ignore_index);
+        ce_rows_kernel<kBlock>
+            <<<row_grid(N, kBlock), kBlock, 0, s>>>(px, target, pw, pl, piw, lse, N, C, ignore_index, bad);
     } else {
-      ce_cols_kernel<<<grid_for(N * inner), kBlock, 0, s>>>(px, target, pw, pl, piw, lse, N, C, inner, ignore_index);
+      ce_cols_kernel<<<grid_for(N * inner), kBlock, 0, s>>>(px, target, pw, pl, piw, lse, N, C, inner, ignore_index,
+                                                            bad);
     }
   });
   SAKUGA_LAUNCH_CHECK();
@@ -229,14 +239,14 @@ void cross_entropy_backward(DType dtype, const void* x, const int32_t* target, c
 }
 
 void nll_forward(DType dtype, const void* x, const int32_t* target, const void* weight, void* loss, void* item_weight,
-                 int64_t N, int64_t C, int64_t inner, int64_t ignore_index, Stream s) {
+                 int64_t N, int64_t C, int64_t inner, int64_t ignore_index, int32_t* bad, Stream s) {
   const int64_t total = N * inner;
   if (total == 0) return;
   sakuga::cuda::dispatch_float_bf16("nll_forward", dtype, [&](auto t) {
     using T = decltype(t);
     nll_fwd_kernel<<<grid_for(total), kBlock, 0, s>>>(static_cast<const T*>(x), target, static_cast<const T*>(weight),
                                                       static_cast<T*>(loss), static_cast<T*>(item_weight), total, C,
-                                                      inner, ignore_index);
+                                                      inner, ignore_index, bad);
   });
   SAKUGA_LAUNCH_CHECK();
 }

@@ -1,12 +1,19 @@
 // CUDA optimizer family: fused multi-tensor kernels (after apex / torch's multi_tensor_apply).
-// The host builds one table — a DevTensor per parameter (pointers, size, per-tensor scalars)
-// followed by a Chunk per 64K-element piece of each — copies it to the device in one
-// cudaMemcpyAsync (pageable source: staged at once, no device synchronisation) and launches
-// one kernel with a block per chunk. So a ResNet-50 step is one copy and one launch, not
-// ~160 × several elementwise launches.
+// A table in device memory — a DevTensor per parameter (pointers, size, scalar class)
+// followed by a Chunk per 64K-element piece of each — drives one kernel with a block per
+// chunk. So a ResNet-50 step is one launch, not ~160 × several elementwise launches.
+//
+// The table does not change from step to step: it is cached on the device by its content and
+// uploaded again only when a parameter, state or gradient pointer, a size, or the grouping of
+// the per-step scalars changes (so normally once). The per-step scalars — lr, weight decay,
+// bias corrections, the first-step flag — are few distinct values (one per parameter group
+// and step count): they travel as kernel arguments, with each tensor naming its class.
 #include <algorithm>
 #include <cstring>
+#include <list>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "kernels/cuda/check.cuh"
@@ -18,6 +25,8 @@ namespace {
 
 constexpr int64_t kChunk = 1 << 16;  // elements per block
 constexpr int kBlock = 256;
+constexpr int kMaxClasses = 64;      // distinct per-step scalar sets per launch (kernel argument)
+constexpr size_t kCachedTables = 16; // tables kept per process (several optimizers, clipping)
 
 struct DevTensor {
   float* p;         // param (or grad, for the clipping kernels)
@@ -26,8 +35,8 @@ struct DevTensor {
   float* s1;
   float* s2;
   int64_t n;
-  float a, b, c, d;  // per-tensor scalars (see each functor)
-  int flag;
+  int32_t cls;      // index into the launch's Scalars
+  int32_t unused;   // keeps the struct free of padding bytes (it is compared bytewise)
 };
 
 struct Chunk {
@@ -35,58 +44,127 @@ struct Chunk {
   int32_t index;  // chunk number within the tensor
 };
 
-// The table in device memory: tensors then chunks (and optional per-chunk f32 results).
-class Table {
- public:
-  Table(const std::vector<DevTensor>& ts, int dev, Stream s, size_t extra_floats = 0) {
-    for (size_t k = 0; k < ts.size(); ++k) {
-      int64_t nc = (ts[k].n + kChunk - 1) / kChunk;
-      SAKUGA_CHECK(nc < (int64_t(1) << 31), "multi-tensor: tensor of ", ts[k].n, " elements is too large");
-      for (int64_t c = 0; c < nc; ++c) chunks_.push_back({int32_t(k), int32_t(c)});
-    }
-    size_t tbytes = ts.size() * sizeof(DevTensor);
-    size_t cbytes = chunks_.size() * sizeof(Chunk);
-    size_t cbytes_al = (cbytes + 15) / 16 * 16;
-    size_t total = tbytes + cbytes_al + extra_floats * sizeof(float);
-    ws_ = std::make_unique<sakuga::cuda::Workspace>(std::max<size_t>(total, 16), dev);
-    std::vector<unsigned char> host(tbytes + cbytes);
-    if (tbytes) std::memcpy(host.data(), ts.data(), tbytes);
-    if (cbytes) std::memcpy(host.data() + tbytes, chunks_.data(), cbytes);
-    if (!host.empty())
-      SAKUGA_CUDA_CHECK(cudaMemcpyAsync(ws_->get(), host.data(), host.size(), cudaMemcpyHostToDevice, s));
-    base_ = static_cast<unsigned char*>(ws_->get());
-    tbytes_ = tbytes;
-    cbytes_al_ = cbytes_al;
-  }
-  const DevTensor* tensors() const { return reinterpret_cast<const DevTensor*>(base_); }
-  const Chunk* chunks() const { return reinterpret_cast<const Chunk*>(base_ + tbytes_); }
-  float* extra() const { return reinterpret_cast<float*>(base_ + tbytes_ + cbytes_al_); }
-  unsigned num_chunks() const { return unsigned(chunks_.size()); }
-
- private:
-  std::vector<Chunk> chunks_;
-  std::unique_ptr<sakuga::cuda::Workspace> ws_;
-  unsigned char* base_ = nullptr;
-  size_t tbytes_ = 0, cbytes_al_ = 0;
+// Per-step scalars of one class of tensors (see each functor for their meaning).
+struct Scalars {
+  float a, b, c, d;
+  int32_t flag;
 };
+struct ScalarTable {
+  Scalars v[kMaxClasses];
+};
+
+// A table resident on the device; `host` is its exact content (the cache key).
+struct CachedTable {
+  int dev = 0;
+  std::string host;
+  void* ptr = nullptr;
+  size_t tbytes = 0;
+  unsigned num_chunks = 0;
+};
+
+std::mutex g_table_mu;
+std::list<CachedTable>& table_cache() {  // most recently used first
+  static auto* c = new std::list<CachedTable>();  // lives until exit (device blocks outlive statics)
+  return *c;
+}
+size_t g_uploads = 0;
+
+// Where a cached table lives (copied out under the lock).
+struct TableRef {
+  const void* ptr;
+  size_t tbytes;
+  unsigned num_chunks;
+};
+TableRef ref_of(const CachedTable& t) { return {t.ptr, t.tbytes, t.num_chunks}; }
+
+// The device table for `ts` (their chunks appended), from the cache or uploaded now.
+TableRef device_table(const std::vector<DevTensor>& ts, int dev, Stream s) {
+  std::vector<Chunk> chunks;
+  for (size_t k = 0; k < ts.size(); ++k) {
+    int64_t nc = (ts[k].n + kChunk - 1) / kChunk;
+    SAKUGA_CHECK(nc < (int64_t(1) << 31), "multi-tensor: tensor of ", ts[k].n, " elements is too large");
+    for (int64_t c = 0; c < nc; ++c) chunks.push_back({int32_t(k), int32_t(c)});
+  }
+  const size_t tbytes = ts.size() * sizeof(DevTensor), cbytes = chunks.size() * sizeof(Chunk);
+  std::string host(tbytes + cbytes, '\0');
+  if (tbytes) std::memcpy(&host[0], ts.data(), tbytes);
+  if (cbytes) std::memcpy(&host[tbytes], chunks.data(), cbytes);
+
+  std::lock_guard<std::mutex> lock(g_table_mu);
+  auto& cache = table_cache();
+  for (auto it = cache.begin(); it != cache.end(); ++it) {
+    if (it->dev == dev && it->host == host) {
+      cache.splice(cache.begin(), cache, it);
+      return ref_of(cache.front());
+    }
+  }
+  CachedTable t;
+  t.dev = dev;
+  t.tbytes = tbytes;
+  t.num_chunks = unsigned(chunks.size());
+  t.ptr = device::alloc(std::max<size_t>(host.size(), 16), dev);
+  t.host = std::move(host);
+  SAKUGA_CUDA_CHECK(cudaMemcpyAsync(t.ptr, t.host.data(), t.host.size(), cudaMemcpyHostToDevice, s));
+  ++g_uploads;
+  cache.push_front(std::move(t));
+  if (cache.size() > kCachedTables) {
+    // Stream-ordered reuse: later users of the block queue after the kernels that read it.
+    device::free(cache.back().ptr, cache.back().dev);
+    cache.pop_back();
+  }
+  return ref_of(cache.front());
+}
+
+const DevTensor* tensors_of(const TableRef& t) { return static_cast<const DevTensor*>(t.ptr); }
+const Chunk* chunks_of(const TableRef& t) {
+  return reinterpret_cast<const Chunk*>(static_cast<const char*>(t.ptr) + t.tbytes);
+}
+
+// Host-side list being built: tensors plus the distinct scalar sets they use.
+struct Launch {
+  std::vector<DevTensor> ts;
+  ScalarTable scalars{};
+  int classes = 0;
+};
+
+// Appends a tensor with its scalars; a new launch starts when kMaxClasses are taken.
+void add_tensor(std::vector<Launch>& launches, DevTensor d, const Scalars& sc) {
+  if (launches.empty()) launches.emplace_back();
+  Launch* l = &launches.back();
+  int cls = -1;
+  for (int k = 0; k < l->classes && cls < 0; ++k)
+    if (std::memcmp(&l->scalars.v[k], &sc, sizeof(Scalars)) == 0) cls = k;
+  if (cls < 0) {
+    if (l->classes == kMaxClasses) {
+      launches.emplace_back();
+      l = &launches.back();
+    }
+    cls = l->classes++;
+    l->scalars.v[cls] = sc;
+  }
+  d.cls = cls;
+  l->ts.push_back(d);
+}
 
 // One block per chunk; the functor updates element i of tensor t.
 template <class F>
-__global__ void multi_tensor_kernel(const DevTensor* __restrict__ ts, const Chunk* __restrict__ chunks, F f) {
+__global__ void multi_tensor_kernel(const DevTensor* __restrict__ ts, const Chunk* __restrict__ chunks, F f,
+                                    const ScalarTable sc) {
   const Chunk c = chunks[blockIdx.x];
   const DevTensor t = ts[c.tensor];
+  const Scalars k = sc.v[t.cls];
   const int64_t begin = int64_t(c.index) * kChunk;
   const int64_t end = min(begin + kChunk, t.n);
-  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) f(t, i);
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) f(t, k, i);
 }
 
 // a = lr, b = weight_decay, flag = first step.
 struct SgdFn {
   float mu, damp;
   bool nesterov;
-  __device__ void operator()(const DevTensor& t, int64_t i) const {
+  __device__ void operator()(const DevTensor& t, const Scalars& k, int64_t i) const {
     float p = t.p[i];
-    sgd_elem<float>(p, t.g[i], t.s0 ? t.s0 + i : nullptr, t.a, t.b, mu, damp, nesterov, t.flag != 0);
+    sgd_elem<float>(p, t.g[i], t.s0 ? t.s0 + i : nullptr, k.a, k.b, mu, damp, nesterov, k.flag != 0);
     t.p[i] = p;
   }
 };
@@ -94,9 +172,9 @@ struct SgdFn {
 // a = step_size, b = sqrt(1 − β2^t), c = decay, d = weight decay added to the gradient.
 struct AdamFn {
   float b1, b2, eps;
-  __device__ void operator()(const DevTensor& t, int64_t i) const {
+  __device__ void operator()(const DevTensor& t, const Scalars& k, int64_t i) const {
     float p = t.p[i], m = t.s0[i], v = t.s1[i];
-    adam_elem<float>(p, t.g[i], m, v, t.s2 ? t.s2 + i : nullptr, t.a, t.b, t.c, t.d, b1, b2, eps);
+    adam_elem<float>(p, t.g[i], m, v, t.s2 ? t.s2 + i : nullptr, k.a, k.b, k.c, k.d, b1, b2, eps);
     t.p[i] = p;
     t.s0[i] = m;
     t.s1[i] = v;
@@ -106,20 +184,20 @@ struct AdamFn {
 // a = lr, b = weight_decay.
 struct RmspropFn {
   float alpha, eps, mu;
-  __device__ void operator()(const DevTensor& t, int64_t i) const {
+  __device__ void operator()(const DevTensor& t, const Scalars& k, int64_t i) const {
     float p = t.p[i], sq = t.s0[i];
-    rmsprop_elem<float>(p, t.g[i], sq, t.s1 ? t.s1 + i : nullptr, t.s2 ? t.s2 + i : nullptr, t.a, t.b, alpha,
+    rmsprop_elem<float>(p, t.g[i], sq, t.s1 ? t.s1 + i : nullptr, t.s2 ? t.s2 + i : nullptr, k.a, k.b, alpha,
                         eps, mu);
     t.p[i] = p;
     t.s0[i] = sq;
   }
 };
 
+// a = the clip value.
 struct ClampFn {
-  float clip;
-  __device__ void operator()(const DevTensor& t, int64_t i) const {
+  __device__ void operator()(const DevTensor& t, const Scalars& k, int64_t i) const {
     float v = t.p[i];
-    t.p[i] = v < -clip ? -clip : (v > clip ? clip : v);
+    t.p[i] = v < -k.a ? -k.a : (v > k.a ? k.a : v);
   }
 };
 
@@ -194,14 +272,18 @@ DevTensor base(const OptimTensor& t) {
 }
 
 template <class F>
-void launch(const std::vector<DevTensor>& ts, const F& f, int dev, Stream s) {
-  if (ts.empty()) return;
-  Table table(ts, dev, s);
-  if (table.num_chunks() == 0) return;
-  multi_tensor_kernel<F><<<table.num_chunks(), kBlock, 0, s>>>(table.tensors(), table.chunks(), f);
-  SAKUGA_LAUNCH_CHECK();
+void launch(const std::vector<Launch>& launches, const F& f, int dev, Stream s) {
+  for (const Launch& l : launches) {
+    if (l.ts.empty()) continue;
+    const TableRef table = device_table(l.ts, dev, s);
+    if (table.num_chunks == 0) continue;
+    multi_tensor_kernel<F><<<table.num_chunks, kBlock, 0, s>>>(tensors_of(table), chunks_of(table), f, l.scalars);
+    SAKUGA_LAUNCH_CHECK();
+  }
 }
 
+// The gradients as tensors of one class (the clipping kernels read the per-step values as
+// kernel arguments directly).
 std::vector<DevTensor> grad_table(void* const* grads, const int64_t* sizes, int64_t count) {
   std::vector<DevTensor> ts;
   for (int64_t k = 0; k < count; ++k) {
@@ -218,45 +300,45 @@ std::vector<DevTensor> grad_table(void* const* grads, const int64_t* sizes, int6
 
 void sgd_step(DType dtype, const OptimTensor* ts, int64_t count, const SgdHyper& h, int dev, Stream s) {
   check_f32("sgd_step", dtype);
-  std::vector<DevTensor> dt;
+  std::vector<Launch> launches;
   for (int64_t k = 0; k < count; ++k) {
     if (ts[k].n == 0) continue;
-    DevTensor d = base(ts[k]);
-    d.a = float(ts[k].lr);
-    d.b = float(ts[k].weight_decay);
-    d.flag = ts[k].step <= 1;
-    dt.push_back(d);
+    Scalars sc{};
+    sc.a = float(ts[k].lr);
+    sc.b = float(ts[k].weight_decay);
+    sc.flag = ts[k].step <= 1;
+    add_tensor(launches, base(ts[k]), sc);
   }
-  launch(dt, SgdFn{float(h.momentum), float(h.dampening), h.nesterov}, dev, s);
+  launch(launches, SgdFn{float(h.momentum), float(h.dampening), h.nesterov}, dev, s);
 }
 
 void adam_step(DType dtype, const OptimTensor* ts, int64_t count, const AdamHyper& h, int dev, Stream s) {
   check_f32("adam_step", dtype);
-  std::vector<DevTensor> dt;
+  std::vector<Launch> launches;
   for (int64_t k = 0; k < count; ++k) {
     if (ts[k].n == 0) continue;
-    AdamScalars sc = adam_scalars(h, ts[k]);
-    DevTensor d = base(ts[k]);
-    d.a = float(sc.step_size);
-    d.b = float(sc.bias2_sqrt);
-    d.c = float(sc.decay);
-    d.d = float(sc.wd);
-    dt.push_back(d);
+    const AdamScalars a = adam_scalars(h, ts[k]);
+    Scalars sc{};
+    sc.a = float(a.step_size);
+    sc.b = float(a.bias2_sqrt);
+    sc.c = float(a.decay);
+    sc.d = float(a.wd);
+    add_tensor(launches, base(ts[k]), sc);
   }
-  launch(dt, AdamFn{float(h.beta1), float(h.beta2), float(h.eps)}, dev, s);
+  launch(launches, AdamFn{float(h.beta1), float(h.beta2), float(h.eps)}, dev, s);
 }
 
 void rmsprop_step(DType dtype, const OptimTensor* ts, int64_t count, const RmspropHyper& h, int dev, Stream s) {
   check_f32("rmsprop_step", dtype);
-  std::vector<DevTensor> dt;
+  std::vector<Launch> launches;
   for (int64_t k = 0; k < count; ++k) {
     if (ts[k].n == 0) continue;
-    DevTensor d = base(ts[k]);
-    d.a = float(ts[k].lr);
-    d.b = float(ts[k].weight_decay);
-    dt.push_back(d);
+    Scalars sc{};
+    sc.a = float(ts[k].lr);
+    sc.b = float(ts[k].weight_decay);
+    add_tensor(launches, base(ts[k]), sc);
   }
-  launch(dt, RmspropFn{float(h.alpha), float(h.eps), float(h.momentum)}, dev, s);
+  launch(launches, RmspropFn{float(h.alpha), float(h.eps), float(h.momentum)}, dev, s);
 }
 
 void clip_grad_norm(DType dtype, void* const* grads, const int64_t* sizes, int64_t count, bool inf_norm,
@@ -268,26 +350,32 @@ void clip_grad_norm(DType dtype, void* const* grads, const int64_t* sizes, int64
     SAKUGA_CUDA_CHECK(cudaMemsetAsync(out, 0, sizeof(float), s));
     return;
   }
-  // The chunk count is known only after the table is built: size the partials generously
-  // (one per 64K elements of each tensor, which is exactly the chunk count).
-  size_t nchunks = 0;
-  for (const DevTensor& t : ts) nchunks += size_t((t.n + kChunk - 1) / kChunk);
-  Table table(ts, dev, s, nchunks);
-  float* partial = table.extra();
-  chunk_norm_kernel<<<table.num_chunks(), kBlock, 0, s>>>(table.tensors(), table.chunks(), partial, inf_norm);
+  const TableRef table = device_table(ts, dev, s);
+  const unsigned nchunks = table.num_chunks;
+  sakuga::cuda::Workspace partial(size_t(nchunks) * sizeof(float), dev);
+  auto* part = static_cast<float*>(partial.get());
+  chunk_norm_kernel<<<nchunks, kBlock, 0, s>>>(tensors_of(table), chunks_of(table), part, inf_norm);
   SAKUGA_LAUNCH_CHECK();
-  final_norm_kernel<<<1, kBlock, 0, s>>>(partial, table.num_chunks(), out, inf_norm);
+  final_norm_kernel<<<1, kBlock, 0, s>>>(part, nchunks, out, inf_norm);
   SAKUGA_LAUNCH_CHECK();
   if (apply) {
-    scale_by_norm_kernel<<<table.num_chunks(), kBlock, 0, s>>>(table.tensors(), table.chunks(), out,
-                                                               float(max_norm));
+    scale_by_norm_kernel<<<nchunks, kBlock, 0, s>>>(tensors_of(table), chunks_of(table), out, float(max_norm));
     SAKUGA_LAUNCH_CHECK();
   }
 }
 
 void clamp(DType dtype, void* const* grads, const int64_t* sizes, int64_t count, double clip, int dev, Stream s) {
   check_f32("clip_grad_value", dtype);
-  launch(grad_table(grads, sizes, count), ClampFn{float(clip)}, dev, s);
+  std::vector<Launch> launches;
+  Scalars sc{};
+  sc.a = float(clip);
+  for (const DevTensor& d : grad_table(grads, sizes, count)) add_tensor(launches, d, sc);
+  launch(launches, ClampFn{}, dev, s);
+}
+
+size_t optim_table_uploads() {
+  std::lock_guard<std::mutex> lock(g_table_mu);
+  return g_uploads;
 }
 
 }  // namespace sakuga::kernels::cuda

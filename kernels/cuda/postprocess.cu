@@ -1,17 +1,25 @@
 // CUDA douga post-processing, bit-identical to the CPU reference (kernels/cpu/postprocess.cpp):
 // - thinning: one kernel per Zhang–Suen sub-iteration reading the previous buffer (the
-//   snapshot) and writing the next, with a device "changed" flag read back by the host after
-//   each full iteration (one stream synchronisation per iteration);
+//   snapshot) and writing the next. Iterations are queued in batches (4, 8, 16, … up to 64)
+//   with one "changed" flag each, read back with one copy per batch: a few host
+//   synchronisations per image instead of one per iteration. An iteration whose predecessor
+//   deleted nothing returns at once (the image is final: both buffers hold it), so the extra
+//   iterations of the last batch cost only their launches, and the count of iterations run
+//   is exact;
 // - dilation: one thread per pixel;
 // - 4-connected components: union-find (Playne & Hawick 2018): parents start as the pixel
 //   itself, a merge kernel unites every pixel with its left and upper neighbours through
 //   atomicMin on the roots (a parent is never larger than its child, so each root is the
 //   smallest index of its component: the canonical label of the CPU reference), then a
-//   compression kernel points every pixel at its root;
+//   compression kernel points every pixel at its root. Finds use path halving (each visited
+//   node is re-pointed at its grandparent with a compare-and-swap, so a concurrent link is
+//   never overwritten), which keeps the chains short on large components;
 // - per-component fill-class sums: exact integer fixed-point sums (see kernels/postprocess.h),
 //   accumulated with 64-bit integer atomics (warp-aggregated when a warp lies in one component).
 //   Integer addition is associative, so the sums — and the chosen classes — do not depend on
 //   the order of the atomics: the result is deterministic.
+#include <algorithm>
+
 #include "kernels/cuda/check.cuh"
 #include "kernels/postprocess.h"
 
@@ -27,9 +35,17 @@ __global__ void binarize_kernel(const uint8_t* in, uint8_t* out, int64_t n) {
   SAKUGA_GRID_LOOP(i, n) out[i] = in[i] != 0 ? 1 : 0;
 }
 
+// Grid-stride loop in 32-bit indices (images have fewer than 2^31 pixels, see check_size).
+#define SAKUGA_PIXEL_LOOP(i, n) \
+  for (int i = int(blockIdx.x * blockDim.x + threadIdx.x); i < (n); i += int(gridDim.x * blockDim.x))
+
 // One Zhang–Suen sub-iteration: decide on src (the snapshot), write the survivors to dst.
-__global__ void zs_sub_kernel(const uint8_t* src, uint8_t* dst, int64_t H, int64_t W, int sub, int* changed) {
-  SAKUGA_GRID_LOOP(i, H * W) {
+// `previous` is the flag of the iteration before (null for the first of a batch): when it
+// deleted nothing, src and dst already hold the final image and there is nothing to do.
+__global__ void zs_sub_kernel(const uint8_t* src, uint8_t* dst, int H, int W, int sub, int* changed,
+                              const int* previous) {
+  if (previous && *previous == 0) return;
+  SAKUGA_PIXEL_LOOP(i, H * W) {
     uint8_t v = src[i];
     if (v) {
       int p[8];
@@ -55,15 +71,29 @@ __global__ void dilate_kernel(const uint8_t* in, uint8_t* out, int64_t H, int64_
 }
 
 // ---- union-find ---------------------------------------------------------------------------
-__device__ __forceinline__ int find_root(const int32_t* p, int x) {
+// The root of x, halving the path on the way: each visited node is re-pointed at its
+// grandparent, but only if its parent is still the one read (compare-and-swap), so a link made
+// meanwhile by another thread (unite's atomicMin on what it saw as a root) is never lost. The
+// grandparent is an ancestor in the same set, and parents only decrease, so roots — the
+// smallest index of each component — are unchanged.
+__device__ __forceinline__ int find_root(int32_t* p, int x) {
   const volatile int32_t* vp = p;
-  int y;
-  while ((y = vp[x]) != x) x = y;
+  int parent = vp[x];
+  while (parent != x) {
+    const int grand = vp[parent];
+    if (grand == parent) return parent;
+    atomicCAS(p + x, parent, grand);
+    x = grand;
+    parent = vp[x];
+  }
   return x;
 }
 
 // Playne & Hawick's union: link the larger root under the smaller one with atomicMin; when the
-// larger one stopped being a root meanwhile, retry with the parent it had.
+// larger one stopped being a root meanwhile, retry with the parent it had (it is in the same
+// set, and if the atomicMin did re-point it, that parent's part of the set still needs the
+// link). Retrying with the other operand instead would drop the union whenever the old parent
+// was the smaller of the two.
 __device__ void unite(int32_t* p, int a, int b) {
   bool done;
   do {
@@ -72,11 +102,11 @@ __device__ void unite(int32_t* p, int a, int b) {
     if (b < a) {
       const int old = atomicMin(p + a, b);
       done = (old == a);
-      b = old;
+      a = old;
     } else if (a < b) {
       const int old = atomicMin(p + b, a);
       done = (old == b);
-      a = old;
+      b = old;
     } else {
       done = true;
     }
@@ -166,26 +196,32 @@ int64_t postprocess_zhang_suen(const uint8_t* in, uint8_t* out, int64_t H, int64
   check_size("postprocess_zhang_suen", H, W);
   const int64_t n = H * W;
   if (n == 0) return 1;
+  constexpr int kMaxBatch = 64;
   const int dev = sakuga::cuda::current_device();
-  // Workspace: the second thinning buffer and the "changed" flag.
-  sakuga::cuda::Workspace ws(align256(size_t(n)) + 256, dev);
+  // Workspace: the second thinning buffer and one "changed" flag per iteration of a batch.
+  sakuga::cuda::Workspace ws(align256(size_t(n)) + kMaxBatch * sizeof(int), dev);
   uint8_t* tmp = static_cast<uint8_t*>(ws.get());
-  int* flag = reinterpret_cast<int*>(static_cast<char*>(ws.get()) + align256(size_t(n)));
+  int* flags = reinterpret_cast<int*>(static_cast<char*>(ws.get()) + align256(size_t(n)));
   binarize_kernel<<<grid_for(n), 256, 0, s>>>(in, out, n);
   SAKUGA_LAUNCH_CHECK();
   int64_t iterations = 0;
-  int changed = 1;
-  while (changed) {
-    ++iterations;
-    SAKUGA_CUDA_CHECK(cudaMemsetAsync(flag, 0, sizeof(int), s));
-    zs_sub_kernel<<<grid_for(n), 256, 0, s>>>(out, tmp, H, W, 0, flag);
-    SAKUGA_LAUNCH_CHECK();
-    zs_sub_kernel<<<grid_for(n), 256, 0, s>>>(tmp, out, H, W, 1, flag);
-    SAKUGA_LAUNCH_CHECK();
-    SAKUGA_CUDA_CHECK(cudaMemcpyAsync(&changed, flag, sizeof(int), cudaMemcpyDeviceToHost, s));
+  int changed[kMaxBatch];
+  for (int batch = 4;; batch = std::min(2 * batch, kMaxBatch)) {
+    SAKUGA_CUDA_CHECK(cudaMemsetAsync(flags, 0, size_t(batch) * sizeof(int), s));
+    for (int k = 0; k < batch; ++k) {
+      const int* previous = k > 0 ? flags + k - 1 : nullptr;
+      zs_sub_kernel<<<grid_for(n), 256, 0, s>>>(out, tmp, int(H), int(W), 0, flags + k, previous);
+      SAKUGA_LAUNCH_CHECK();
+      zs_sub_kernel<<<grid_for(n), 256, 0, s>>>(tmp, out, int(H), int(W), 1, flags + k, previous);
+      SAKUGA_LAUNCH_CHECK();
+    }
+    SAKUGA_CUDA_CHECK(cudaMemcpyAsync(changed, flags, size_t(batch) * sizeof(int), cudaMemcpyDeviceToHost, s));
     SAKUGA_CUDA_CHECK(cudaStreamSynchronize(s));
+    for (int k = 0; k < batch; ++k) {
+      ++iterations;
+      if (!changed[k]) return iterations;  // this iteration deleted nothing: the last one run
+    }
   }
-  return iterations;
 }
 
 void postprocess_dilate3x3(const uint8_t* in, uint8_t* out, int64_t H, int64_t W, Stream s) {

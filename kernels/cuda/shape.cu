@@ -122,8 +122,13 @@ __global__ void flip_kernel(const U* x, U* out, FlipGeom g, int64_t n) {
 
 // ---- gather ------------------------------------------------------------------------------------
 
+// Records a deferred error: every writer stores the same value, so the race is benign.
+__device__ __forceinline__ void flag_bad(int32_t* bad) {
+  if (bad) *bad = 1;
+}
+
 template <class U>
-__global__ void gather_fwd_kernel(const U* x, const int32_t* index, U* out, GatherGeom g, int64_t n) {
+__global__ void gather_fwd_kernel(const U* x, const int32_t* index, U* out, GatherGeom g, int64_t n, int32_t* bad) {
   int64_t xs[kMaxDims];
   strides_of(g.x_shape, g.ndim, xs);
   const int64_t size = g.x_shape[g.dim];
@@ -135,7 +140,9 @@ __global__ void gather_fwd_kernel(const U* x, const int32_t* index, U* out, Gath
       rem /= g.index_shape[d];
       src += (d == g.dim ? k : c) * xs[d];
     }
-    out[i] = (k >= 0 && k < size) ? x[src] : U(0);
+    const bool ok = k >= 0 && k < size;
+    if (!ok) flag_bad(bad);
+    out[i] = ok ? x[src] : U(0);
   }
 }
 
@@ -169,12 +176,15 @@ __global__ void gather_bwd_kernel(const T* gy, const int32_t* index, T* gx, Gath
 // ---- index_select ------------------------------------------------------------------------------
 
 template <class U>
-__global__ void index_select_fwd_kernel(const U* x, const int32_t* index, U* out, IndexSelectGeom g, int64_t n) {
+__global__ void index_select_fwd_kernel(const U* x, const int32_t* index, U* out, IndexSelectGeom g, int64_t n,
+                                        int32_t* bad) {
   SAKUGA_GRID_STRIDE(j, n) {
     int64_t i = j % g.inner, r = j / g.inner;
     int64_t m = r % g.len, o = r / g.len;
     int64_t k = index[m];
-    out[j] = (k >= 0 && k < g.n) ? x[(o * g.n + k) * g.inner + i] : U(0);
+    const bool ok = k >= 0 && k < g.n;
+    if (!ok) flag_bad(bad);
+    out[j] = ok ? x[(o * g.n + k) * g.inner + i] : U(0);
   }
 }
 
@@ -224,7 +234,7 @@ __global__ void one_hot_kernel(const int32_t* labels, T* out, int64_t n, int64_t
   SAKUGA_GRID_STRIDE(j, n * classes) {
     int64_t c = j % classes, r = j / classes;
     int32_t l = labels[r];
-    if (c == 0 && (l < 0 || l >= classes)) *bad = 1;  // every writer stores the same value
+    if (c == 0 && (l < 0 || l >= classes)) flag_bad(bad);
     out[j] = l == c ? one_value<T>() : zero_value<T>();
   }
 }
@@ -263,12 +273,14 @@ void flip(DType dtype, const void* x, void* out, const FlipGeom& g, Stream s) {
   SAKUGA_LAUNCH_CHECK();
 }
 
-void gather_forward(DType dtype, const void* x, const int32_t* index, void* out, const GatherGeom& g, Stream s) {
+void gather_forward(DType dtype, const void* x, const int32_t* index, void* out, const GatherGeom& g, int32_t* bad,
+                    Stream s) {
   const int64_t n = numel_of(g.index_shape, g.ndim);
   if (n == 0) return;
   dispatch_bytes("gather", dtype, [&](auto tag) {
     using U = decltype(tag);
-    gather_fwd_kernel<U><<<grid_for(n), 256, 0, s>>>(static_cast<const U*>(x), index, static_cast<U*>(out), g, n);
+    gather_fwd_kernel<U><<<grid_for(n), 256, 0, s>>>(static_cast<const U*>(x), index, static_cast<U*>(out), g, n,
+                                                     bad);
   });
   SAKUGA_LAUNCH_CHECK();
 }
@@ -284,13 +296,13 @@ void gather_backward(DType dtype, const void* gy, const int32_t* index, void* gx
 }
 
 void index_select_forward(DType dtype, const void* x, const int32_t* index, void* out, const IndexSelectGeom& g,
-                          Stream s) {
+                          int32_t* bad, Stream s) {
   const int64_t n = g.outer * g.len * g.inner;
   if (n == 0) return;
   dispatch_bytes("index_select", dtype, [&](auto tag) {
     using U = decltype(tag);
     index_select_fwd_kernel<U><<<grid_for(n), 256, 0, s>>>(static_cast<const U*>(x), index, static_cast<U*>(out),
-                                                           g, n);
+                                                           g, n, bad);
   });
   SAKUGA_LAUNCH_CHECK();
 }

@@ -1,5 +1,9 @@
 #include "nets/gcn/discriminator.h"
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "data/gcn/douga.h"
 #include "tensor/autograd.h"
 #include "tensor/ops.h"
@@ -28,8 +32,14 @@ int encoding_channels(DougaEncoding e) { return e == DougaEncoding::color ? 3 : 
 
 namespace {
 
-// The palette as a 1×1 convolution weight (3, 10, 1, 1): class probabilities → RGB.
+// The palette as a 1×1 convolution weight (3, 10, 1, 1): class probabilities → RGB. A
+// constant, so it is built and uploaded once per device, not in every adversarial step.
 Tensor palette_weight(Device dev) {
+  static std::mutex mu;
+  static auto* cache = new std::map<std::string, Tensor>();  // by device; never destroyed (see runtime.cu)
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(dev.str());
+  if (it != cache->end()) return it->second;
   std::vector<float> w(3 * data::kDougaClasses);
   for (int c = 0; c < data::kDougaClasses; ++c) {
     const data::Rgb rgb = data::douga_colors(c)[0];
@@ -37,7 +47,9 @@ Tensor palette_weight(Device dev) {
     w[size_t(1 * data::kDougaClasses + c)] = float(rgb.g) / 255.f;
     w[size_t(2 * data::kDougaClasses + c)] = float(rgb.b) / 255.f;
   }
-  return Tensor::from_vector(w, {3, data::kDougaClasses, 1, 1}).to(dev);
+  Tensor t = Tensor::from_vector(w, {3, data::kDougaClasses, 1, 1}).to(dev);
+  cache->emplace(dev.str(), t);
+  return t;
 }
 
 // (N, H, W) i32 → (N, 10, H, W) f32 one-hot.

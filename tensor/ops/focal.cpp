@@ -114,7 +114,7 @@ Tensor softmax_focal_loss(const Tensor& logits, const Tensor& target, double gam
     w = weight.contiguous().detach();
   }
   Tensor x = logits.contiguous(), tgt = target.contiguous();
-  if (!tgt.is_cuda()) {  // on CUDA a bad label becomes a NaN loss (no host synchronisation)
+  if (!tgt.is_cuda()) {  // on CUDA a bad label becomes a NaN loss and a deferred error (no host sync)
     const int32_t* p = tgt.data<int32_t>();
     for (int64_t k = 0; k < tgt.numel(); ++k) {
       const int64_t y = p[k];
@@ -131,6 +131,8 @@ Tensor softmax_focal_loss(const Tensor& logits, const Tensor& target, double gam
   if (x.is_cuda()) {
     SAKUGA_CUDA_ONLY(kernels::cuda::softmax_focal_forward(x.dtype(), x.raw(), tgt.data<int32_t>(), ptr(w), N, C,
                                                           inner, gamma, ignore_index, loss.raw(), ptr(dl), ptr(valid),
+                                                          device::deferred_error_flag(
+                                                              x.device().index, device::DeferredError::focal_target),
                                                           stream_of(x)));
   } else {
     dispatch_cpu_float(op, x.dtype(), [&](auto tag) {

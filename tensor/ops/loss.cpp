@@ -70,7 +70,8 @@ void check_class_weight(const char* op, const Tensor& input, const Tensor& weigh
 }
 
 // On the CPU every label is checked (clear error). On CUDA that would need a host
-// synchronisation per call, so the kernels turn a bad label into a NaN loss instead.
+// synchronisation per call, so the kernels turn a bad label into a NaN loss instead and set a
+// deferred error flag (device::raise_deferred_errors names the op).
 void check_labels(const char* op, const Tensor& target, int64_t C, int64_t ignore_index) {
   if (target.is_cuda()) return;
   const int32_t* p = target.data<int32_t>();
@@ -168,7 +169,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
   if (x.is_cuda()) {
     SAKUGA_CUDA_ONLY(kernels::cuda::cross_entropy_forward(
         x.dtype(), x.raw(), tgt.data<int32_t>(), w.defined() ? w.raw() : nullptr, loss.raw(), item_w.raw(),
-        lse.data<float>(), g.N, g.C, g.inner, ignore_index, stream_of(x)));
+        lse.data<float>(), g.N, g.C, g.inner, ignore_index,
+        device::deferred_error_flag(x.device().index, device::DeferredError::cross_entropy_target), stream_of(x)));
   } else {
     dispatch_cpu_float(op, x.dtype(), [&](auto tag) {
       using T = decltype(tag);
@@ -209,9 +211,10 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   Tensor loss = Tensor::empty(g.item_shape, x.dtype(), x.device());
   Tensor item_w = Tensor::empty(g.item_shape, x.dtype(), x.device());
   if (x.is_cuda()) {
-    SAKUGA_CUDA_ONLY(kernels::cuda::nll_forward(x.dtype(), x.raw(), tgt.data<int32_t>(),
-                                                w.defined() ? w.raw() : nullptr, loss.raw(), item_w.raw(), g.N, g.C,
-                                                g.inner, ignore_index, stream_of(x)));
+    SAKUGA_CUDA_ONLY(kernels::cuda::nll_forward(
+        x.dtype(), x.raw(), tgt.data<int32_t>(), w.defined() ? w.raw() : nullptr, loss.raw(), item_w.raw(), g.N, g.C,
+        g.inner, ignore_index, device::deferred_error_flag(x.device().index, device::DeferredError::nll_target),
+        stream_of(x)));
   } else {
     dispatch_cpu_float(op, x.dtype(), [&](auto tag) {
       using T = decltype(tag);

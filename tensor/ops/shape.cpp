@@ -26,8 +26,9 @@ void check_index(const char* op, const Tensor& index, const Tensor& x) {
                x.device().str());
 }
 
-// CPU only (the CUDA kernels skip bad indices instead, to avoid a host synchronisation): every
-// index of a contiguous i32 tensor must lie in [0, size).
+// CPU only: every index of a contiguous i32 tensor must lie in [0, size). The CUDA kernels
+// cannot throw without a host synchronisation: they read 0 for a bad index and set a deferred
+// error flag instead (device::raise_deferred_errors reports it).
 void check_index_values(const char* op, const char* what, const Tensor& index, int64_t size, const char* where) {
   const int32_t* p = index.data<int32_t>();
   for (int64_t i = 0; i < index.numel(); ++i)
@@ -221,8 +222,9 @@ Tensor gather(const Tensor& x_in, int64_t dim, const Tensor& index_in) {
   Tensor x = x_in.contiguous(), index = index_in.contiguous().detach();
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
   if (x.is_cuda()) {
-    SAKUGA_CUDA_ONLY(kernels::cuda::gather_forward(x.dtype(), x.raw(), index.data<int32_t>(), out.raw(), g,
-                                                   stream_of(x)));
+    SAKUGA_CUDA_ONLY(kernels::cuda::gather_forward(
+        x.dtype(), x.raw(), index.data<int32_t>(), out.raw(), g,
+        device::deferred_error_flag(x.device().index, device::DeferredError::gather_index), stream_of(x)));
   } else {
     check_index_values("gather", "index", index, x.size(d),
                        detail::concat("along dim ", d, " of x shape ", shape_str(x.shape())).c_str());
@@ -263,8 +265,9 @@ Tensor index_select(const Tensor& x_in, int64_t dim, const Tensor& index_in) {
   Tensor x = x_in.contiguous(), index = index_in.contiguous().detach();
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   if (x.is_cuda()) {
-    SAKUGA_CUDA_ONLY(kernels::cuda::index_select_forward(x.dtype(), x.raw(), index.data<int32_t>(), out.raw(), g,
-                                                         stream_of(x)));
+    SAKUGA_CUDA_ONLY(kernels::cuda::index_select_forward(
+        x.dtype(), x.raw(), index.data<int32_t>(), out.raw(), g,
+        device::deferred_error_flag(x.device().index, device::DeferredError::index_select_index), stream_of(x)));
   } else {
     check_index_values("index_select", "index", index, g.n,
                        detail::concat("along dim ", d, " of x shape ", shape_str(x.shape())).c_str());
@@ -297,22 +300,14 @@ Tensor one_hot(const Tensor& labels_in, int64_t classes, DType dtype) {
   out_shape.push_back(classes);
   Tensor out = Tensor::empty(out_shape, dtype, labels.device());
   const int64_t n = labels.numel();
-  auto range_error = [&](const Tensor& host) {
-    check_index_values("one_hot", "label", host, classes, detail::concat("(classes = ", classes, ")").c_str());
-  };
   if (labels.is_cuda()) {
-    // One 4-byte read back (a host synchronisation) so that a bad label is an error here.
-    SAKUGA_CUDA_ONLY({
-      Tensor bad = Tensor::zeros({1}, DType::i32, labels.device());
-      kernels::cuda::one_hot(dtype, labels.data<int32_t>(), out.raw(), n, classes, bad.data<int32_t>(),
-                             stream_of(labels));
-      if (bad.item() != 0) {
-        range_error(labels.cpu());
-        SAKUGA_FAIL("one_hot: a label is out of range [0, ", classes, ")");
-      }
-    });
+    // No read back (it would stall the host every step): a bad label gives an all-zero row and
+    // a deferred error that device::raise_deferred_errors reports.
+    SAKUGA_CUDA_ONLY(kernels::cuda::one_hot(
+        dtype, labels.data<int32_t>(), out.raw(), n, classes,
+        device::deferred_error_flag(labels.device().index, device::DeferredError::one_hot_label), stream_of(labels)));
   } else {
-    range_error(labels);
+    check_index_values("one_hot", "label", labels, classes, detail::concat("(classes = ", classes, ")").c_str());
     kernels::cpu::one_hot(dtype, labels.data<int32_t>(), out.raw(), n, classes);
   }
   return out;

@@ -15,12 +15,15 @@ enum class PadMode { zeros, reflect, replicate };
 // the one before, … Reflect/replicate pad the last one or two dims (reflect needs pad < size).
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, PadMode mode = PadMode::zeros, double value = 0.0);
 Tensor flip(const Tensor& x, const std::vector<int64_t>& dims);
+// Bad indices and labels: an error at once on the CPU; on CUDA (no host synchronisation) they
+// read 0 / give an all-zero row and raise a deferred error (device::raise_deferred_errors).
+//
 // out[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (torch.gather); index i32, same rank.
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 // Rows of x along dim picked by a 1-D i32 index (torch.index_select).
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 // i32 labels of any shape → labels.shape + (classes,) in dtype (torch.nn.functional.one_hot).
-// Labels outside [0, classes) are an error.
+// Labels outside [0, classes) are an error (deferred on CUDA, see above).
 Tensor one_hot(const Tensor& labels, int64_t classes, DType dtype = DType::f32);
 
 }  // namespace sakuga::ops

@@ -71,4 +71,12 @@ if "$sakuga" infer douga --ckpt "$ck" --input "$tmp/ok/frames/synth-000000.png" 
 else
   echo "FAIL infer on a good checkpoint"; fail=1
 fi
+
+# `sakuga info` says whether kernel launches are synchronised (SAKUGA_SYNC_LAUNCHES=1).
+if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchronised after each launch" &&
+   SAKUGA_SYNC_LAUNCHES=0 "$sakuga" info 2>&1 | grep -q "kernel launches: asynchronous"; then
+  echo "ok   info reports SAKUGA_SYNC_LAUNCHES"
+else
+  echo "FAIL info does not report SAKUGA_SYNC_LAUNCHES"; fail=1
+fi
 exit $fail

@@ -14,7 +14,7 @@ constexpr double kConvParityTol = 1e-3;
 
 std::string pair_str(int a, int b) { return "(" + std::to_string(a) + "," + std::to_string(b) + ")"; }
 
-void conv_case(const std::string& label, Shape x, Shape w, bool bias, ops::Conv2dParams p) {
+void conv_case(const std::string& label, Shape x, Shape w, bool bias, ops::Conv2dParams p, bool grad = true) {
   std::vector<InputSpec> inputs{in(x), in(w, 0.5)};
   if (bias) inputs.push_back(in({w[0]}));
   std::string name = "conv2d " + label + " x" + shape_str(x) + " w" + shape_str(w) + " s" +
@@ -26,6 +26,7 @@ void conv_case(const std::string& label, Shape x, Shape w, bool bias, ops::Conv2
            }};
   c.bf16 = true;
   c.parity_tol = kConvParityTol;
+  c.grad = grad;
   add_case(c);
 }
 
@@ -88,6 +89,12 @@ SAKUGA_OP_CASES(conv) {
   conv_case("25x1", {1, 2, 30, 3}, {2, 2, 25, 1}, true, cp(1, 1, 12, 0));
   conv_case("asymmetric stride/pad", {2, 2, 7, 8}, {3, 2, 3, 2}, true, cp(2, 1, 1, 0));
   conv_case("kernel > input (padded)", {1, 2, 3, 3}, {2, 2, 5, 5}, false, cp(1, 1, 2, 2));
+  // The CUDA bias gradient's layouts (parity only: the small cases above grad-check the op):
+  // many pixels and few channels (chunked: several blocks per channel, chunks across rows),
+  // more channels than the chunking threshold (one block each), and 1×1 maps (column sums).
+  conv_case("bias grad, 3 channels of 2x110x190 px", {2, 2, 110, 190}, {3, 2, 1, 1}, true, cp(1, 1, 0, 0), false);
+  conv_case("bias grad, 1030 channels", {1, 4, 3, 2}, {1030, 4, 1, 1}, true, cp(1, 1, 0, 0), false);
+  conv_case("bias grad, 1x1 maps", {33, 8, 1, 1}, {6, 8, 1, 1}, true, cp(1, 1, 0, 0), false);
 
   convt_case("4x4 stride 2", {2, 3, 4, 5}, {3, 2, 4, 4}, 1, true, tp(2, 1, 0));
   convt_case("3x3 stride 2 output_pad 1", {1, 3, 4, 3}, {3, 4, 3, 3}, 1, true, tp(2, 1, 1));

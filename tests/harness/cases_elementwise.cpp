@@ -28,6 +28,12 @@ SAKUGA_OP_CASES(elementwise) {
   unary("softplus", [](const Tensor& x) { return ops::softplus(x, 2.0, 3.0); }, in({50}, 3.0));
   unary("add_scalar", [](const Tensor& x) { return ops::add(x, 1.5); }, in({7}));
   unary("mul_scalar", [](const Tensor& x) { return ops::mul(x, -2.5); }, in({7}));
+  // CUDA layouts: 16-byte packs with a tail (1003 = 125·8 + 3), and an operand one element
+  // into its storage (a slice: not 16-byte aligned, element by element).
+  unary("relu", [](const Tensor& x) { return ops::relu(x); }, in({1003}));
+  unary("sigmoid", [](const Tensor& x) { return ops::sigmoid(x); }, in({4, 251}));
+  unary("relu", [](const Tensor& x) { return ops::relu(ops::slice(x, 0, 1, 1004)); }, in({1004}));
+  unary("tanh", [](const Tensor& x) { return ops::tanh(ops::slice(x, 0, 3, 64)); }, in({64}));
 
   auto binary = [](const char* op, std::function<Tensor(const Tensor&, const Tensor&)> f, InputSpec a, InputSpec b) {
     OpCase c{op, std::string(op) + " " + shape_str(a.shape) + " " + shape_str(b.shape), {a, b},
@@ -42,12 +48,46 @@ SAKUGA_OP_CASES(elementwise) {
     binary("mul", [](const Tensor& a, const Tensor& b) { return ops::mul(a, b); }, in(sa), in(sb));
     binary("div", [](const Tensor& a, const Tensor& b) { return ops::div(a, b); }, in(sa), uniform(sb, 0.5, 2.0));
   }
+  // CUDA layouts: flat packs with a tail, a broadcast scalar on either side, operands off
+  // 16-byte alignment, a GCN-head-like channel broadcast (merged to (N, C, H·W)), and
+  // broadcasts that merge to one and to three dims.
+  for (auto [sa, sb] : std::vector<std::pair<Shape, Shape>>{{{1003}, {1003}},
+                                                            {{5, 201}, {}},
+                                                            {{}, {3, 335}},
+                                                            {{2, 10, 40, 48}, {1, 10, 1, 1}},
+                                                            {{2, 5, 7}, {5, 7}},
+                                                            {{3, 1, 4, 1}, {1, 5, 1, 6}}}) {
+    binary("add", [](const Tensor& a, const Tensor& b) { return ops::add(a, b); }, in(sa), in(sb));
+    binary("mul", [](const Tensor& a, const Tensor& b) { return ops::mul(a, b); }, in(sa), in(sb));
+  }
+  binary("sub", [](const Tensor& a, const Tensor& b) { return ops::sub(ops::slice(a, 0, 1, 1004), b); },
+         in({1004}), in({1003}));
+  binary("div", [](const Tensor& a, const Tensor& b) { return ops::div(a, ops::slice(b, 0, 2, 1005)); },
+         in({1003}), uniform({1005}, 0.5, 2.0));
+
   binary("prelu", [](const Tensor& x, const Tensor& w) { return ops::prelu(x, w); }, in({2, 3, 4, 4}),
          uniform({3}, 0.05, 0.5));
   binary("prelu", [](const Tensor& x, const Tensor& w) { return ops::prelu(x, w); }, in({5, 7}), uniform({1}, 0.05, 0.5));
 
   add_case({"sum_to", "sum_to (2,3,4,5)->(3,1,1)", {in({2, 3, 4, 5})},
             [](const Inputs& v) { return ops::sum_to(v[0], {3, 1, 1}); }});
+  // Each CUDA reduction layout: (reduced, kept, reduced) → chunked per-group sums (a bias-like
+  // gradient of a 4×96×96 map with 10 channels), (kept, reduced, kept) and its one-sided forms
+  // → the reduce family's sum over the middle dim, and an interleaved pattern → the generic
+  // kernel. Parity only for the large ones (the small ones are grad-checked).
+  auto sum_to_case = [](Shape from, Shape to, bool grad) {
+    OpCase c{"sum_to", "sum_to " + shape_str(from) + "->" + shape_str(to), {in(from)},
+             [to](const Inputs& v) { return ops::sum_to(v[0], to); }};
+    c.grad = grad;
+    c.bf16 = true;
+    add_case(c);
+  };
+  sum_to_case({4, 10, 96, 96}, {10, 1, 1}, false);
+  sum_to_case({3, 40, 50}, {3, 1, 50}, true);
+  sum_to_case({300, 7}, {7}, true);
+  sum_to_case({7, 3000}, {7, 1}, false);
+  sum_to_case({20000}, {1}, false);
+  sum_to_case({2, 3, 4, 5}, {2, 1, 4, 1}, true);
 }
 
 SAKUGA_OP_CASES(view) {

@@ -19,14 +19,15 @@ SAKUGA_OP_CASES(norm) {
   // (dweight, dbias) and small groups can cancel, and with few channels the max-norm error of
   // bf16-rounded inputs then crosses the harness's fixed 1e-2 bound for some input seeds.
   enum Par { none, f32, bf16 };
-  auto finish = [](OpCase c, Par par) {
+  auto finish = [](OpCase c, Par par, bool grad = true) {
     c.parity = par != none;
     c.bf16 = par == bf16;
+    c.grad = grad;
     add_case(std::move(c));
   };
 
   // batch norm, training: batch statistics (the running buffers are updated on the side).
-  auto bn_train = [finish](Shape shape, bool affine, bool bias, Par par) {
+  auto bn_train = [finish](Shape shape, bool affine, bool bias, Par par, bool grad = true) {
     const int64_t C = shape[1];
     std::vector<InputSpec> ins{in(shape, 2.0)};
     if (affine) ins.push_back(uniform({C}, 0.5, 1.5));
@@ -39,7 +40,7 @@ SAKUGA_OP_CASES(norm) {
               Tensor w = affine ? v[1] : Tensor(), b = affine && bias ? v[2] : Tensor();
               return ops::batch_norm(v[0], w, b, fresh_mean(v[0]), fresh_var(v[0]), true, 0.1, 1e-5);
             }},
-           par);
+           par, grad);
   };
   bn_train({2, 3, 5, 7}, true, true, f32);
   bn_train({2, 3, 5, 7}, false, true, f32);
@@ -52,13 +53,21 @@ SAKUGA_OP_CASES(norm) {
   bn_train({600, 3}, false, true, f32);       // (N, C) with more rows than a CUDA block
   bn_train({4, 16, 6, 6}, true, true, bf16);
   bn_train({32, 16}, true, true, bf16);
+  // The CUDA statistics' layouts (parity only; the small cases above grad-check the op): few
+  // channels of many pixels (several chunks per channel, chunks straddling image rows), many
+  // short rows (the flattened in-group index), more channels than the chunking threshold.
+  bn_train({2, 3, 100, 210}, true, true, f32, false);
+  bn_train({600, 3, 5, 7}, true, true, f32, false);
+  bn_train({20000, 3}, true, true, f32, false);
+  bn_train({2, 1030, 2, 3}, true, true, f32, false);
+  bn_train({4, 16, 64, 80}, true, true, bf16, false);
 
   finish({"batch_norm", "batch_norm train, no running buffers", {in({3, 4, 2, 3}), uniform({4}, 0.5, 1.5), in({4})},
           [](const Inputs& v) { return ops::batch_norm(v[0], v[1], v[2], Tensor(), Tensor(), true); }},
          f32);
 
   // batch norm, evaluation: running statistics (not differentiable inputs).
-  auto bn_eval = [finish](Shape shape, bool affine, Par par) {
+  auto bn_eval = [finish](Shape shape, bool affine, Par par, bool grad = true) {
     const int64_t C = shape[1];
     std::vector<InputSpec> ins{in(shape, 2.0), constant(in({C})), constant(uniform({C}, 0.5, 2.0))};
     if (affine) {
@@ -71,14 +80,15 @@ SAKUGA_OP_CASES(norm) {
               Tensor w = affine ? v[3] : Tensor(), b = affine ? v[4] : Tensor();
               return ops::batch_norm(v[0], w, b, v[1], v[2], false);
             }},
-           par);
+           par, grad);
   };
   bn_eval({2, 3, 5, 7}, true, f32);
   bn_eval({6, 4}, false, f32);
   bn_eval({4, 16, 5, 5}, true, bf16);
+  bn_eval({2, 3, 100, 210}, true, f32, false);
 
   // instance norm: per (sample, channel) statistics over H, W.
-  auto inorm = [finish](Shape shape, bool affine, Par par) {
+  auto inorm = [finish](Shape shape, bool affine, Par par, bool grad = true) {
     const int64_t C = shape[1];
     std::vector<InputSpec> ins{in(shape, 2.0)};
     if (affine) {
@@ -90,7 +100,7 @@ SAKUGA_OP_CASES(norm) {
             [affine](const Inputs& v) {
               return affine ? ops::instance_norm(v[0], v[1], v[2]) : ops::instance_norm(v[0], Tensor(), Tensor());
             }},
-           par);
+           par, grad);
   };
   inorm({2, 3, 5, 7}, true, f32);
   inorm({2, 3, 5, 7}, false, f32);
@@ -99,6 +109,7 @@ SAKUGA_OP_CASES(norm) {
   inorm({2, 2, 20, 30}, true, f32);  // rows longer than a CUDA block
   inorm({2, 16, 6, 6}, true, bf16);
   inorm({2, 8, 6, 6}, false, bf16);
+  inorm({1, 2, 150, 151}, true, f32, false);  // two groups of 22650 pixels: chunked
 
   // dropout: the mask depends only on the generator's seed and offset, so a fresh
   // Generator(seed) in the case makes the same mask on every call and on both devices.
