@@ -46,9 +46,7 @@ int run_train(const FamilyEntry& fam, const TrainArgs& a) {
 }  // namespace
 
 void add_train(CLI::App& app, Action& action) {
-  std::string list;
-  for (const auto& f : families()) list += "\n  " + f.name + ": " + f.summary;
-  auto* train = app.add_subcommand("train", "train a network family; families:" + list);
+  auto* train = app.add_subcommand("train", "train a registered family (the subcommands; `sakuga train FAMILY --help`)");
   train->require_subcommand(1);
   static std::map<std::string, TrainArgs> args;
   for (const FamilyEntry& fam : families()) {
