@@ -196,7 +196,7 @@ def main():
                   f"{result['ratio_torch_over_sakuga']:.2f}")
     else:
         result = {"framework": "torch", "version": torch.__version__, "task": a.task, "device": name,
-                  "steps": a.steps, "warmup": a.warmup, "modes": []}
+                  "steps": a.steps, "warmup": a.warmup, "config": {"model": m, "data": cfg["data"]}, "modes": []}
         for mode in a.modes.split(","):
             if mode not in MODES:
                 ap.error(f"--modes: unknown mode '{mode}' (known: {', '.join(MODES)})")

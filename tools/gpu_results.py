@@ -25,32 +25,38 @@ def main():
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
-    with open(a.sakuga) as f:
-        s = json.load(f)
-    cfg = s.get("config", {})
+    s = None  # sakuga's step: absent when its stage did not finish
+    if os.path.exists(a.sakuga):
+        with open(a.sakuga) as f:
+            s = json.load(f)
+    torch_runs = []
+    for path in a.torch:
+        if os.path.exists(path):
+            with open(path) as f:
+                torch_runs.append(json.load(f))
+    if s is None and not torch_runs:
+        print("gpu_results: nothing to merge (no sakuga or torch result)")
+        return 1
+    cfg = (s or {}).get("config") or torch_runs[0].get("config", {})
     result = {
         "what": "GCN training step (forward, loss, backward, Adam) on synthetic batches",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": a.commit,
-        "device": s["device"],
-        "task": s["task"],
+        "device": s["device"] if s else torch_runs[0].get("device"),
+        "task": s["task"] if s else torch_runs[0].get("task"),
         "model": {k: cfg.get("model", {}).get(k) for k in ("backbone", "k", "classes", "dropout")},
         "data": {"size": cfg.get("data", {}).get("size"), "batch": cfg.get("data", {}).get("batch")},
-        "steps": s["steps"],
-        "warmup": s["warmup"],
-        "sakuga": dict({k: s[k] for k in ("ms_per_step", "images_per_s", "peak_bytes")},
-                       precision=s.get("precision", "default (tf32 on the GPU, fp32 on the CPU)")),
+        "sakuga": None,
         "torch": [],
     }
-    for path in a.torch:
-        if not os.path.exists(path):
-            continue
-        with open(path) as f:
-            t = json.load(f)
+    if s:
+        result["sakuga"] = dict({k: s[k] for k in ("ms_per_step", "images_per_s", "peak_bytes", "steps", "warmup")},
+                                precision=s.get("precision", "default (tf32 on the GPU, fp32 on the CPU)"))
+    for t in torch_runs:
         result["torch_version"] = t.get("version")
         for m in t.get("modes", []):
-            row = dict(m)
-            if m.get("ms_per_step"):
+            row = dict(m, steps=t.get("steps"), warmup=t.get("warmup"))
+            if m.get("ms_per_step") and s:
                 row["ratio_torch_over_sakuga"] = m["ms_per_step"] / s["ms_per_step"]
             result["torch"].append(row)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
