@@ -21,6 +21,7 @@ absolute difference and not bounded. NaN or Inf fails. Exit 1 on any failure. Ne
 import argparse
 import json
 import math
+import os
 import struct
 import sys
 
@@ -93,9 +94,18 @@ def main():
     worst = {p: (0.0, "") for p in BOUNDS}
     all_failures = []
     for name, cpu, fp32, tf32 in a.case:
-        ref = read_safetensors(cpu)
         case = {"name": name, "runs": {}}
+        report["cases"].append(case)
+        if not os.path.exists(cpu):
+            print(f"  FAIL {name}: no CPU dump {cpu} (the run failed)")
+            all_failures.append(f"{name}: no CPU dump")
+            continue
+        ref = read_safetensors(cpu)
         for prec, path in (("fp32", fp32), ("tf32", tf32)):
+            if not os.path.exists(path):
+                print(f"  FAIL {name} {prec}: no dump {path} (the run failed)")
+                all_failures.append(f"{name} {prec}: no dump")
+                continue
             rows, failures = compare(ref, read_safetensors(path), BOUNDS[prec])
             bounded = [r for r in rows if "error" in r]
             w = max(bounded, key=lambda r: r["error"]) if bounded else {"tensor": "-", "error": 0.0}
@@ -109,7 +119,6 @@ def main():
                 print(f"  FAIL {name} {prec}: {f}")
             all_failures += [f"{name} {prec}: {f}" for f in failures]
             case["runs"][prec] = {"file": path, "tensors": rows, "failures": failures}
-        report["cases"].append(case)
     report["failures"] = all_failures
     if a.json:
         with open(a.json, "w") as f:
