@@ -93,6 +93,7 @@ def build(cfg, dev, channels_last, seed=0):
     torch.manual_seed(seed)
     depth = int(m["backbone"].replace("resnet", ""))
     net = GcnNet(depth, m["classes"], m["k"], m["in_channels"]).to(dev).train()
+    net.p = m.get("dropout", 0.0)  # dropout on each backbone feature, as sakuga's GcnNet
     H, W = cfg["data"]["size"]
     N = cfg["data"]["batch"]
     x = torch.rand(N, m["in_channels"], H, W, device=dev)
