@@ -31,7 +31,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def timeit(fn, device, min_time=0.5, warmup=2):
+def timeit(fn, device, min_time, warmup=2):
     for _ in range(warmup):
         fn()
     if device == "cuda":
@@ -109,12 +109,23 @@ def git_commit():
         return "unknown"
 
 
+def driver_version():
+    try:
+        return subprocess.check_output(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                                       text=True, stderr=subprocess.DEVNULL).strip().splitlines()[0]
+    except Exception:
+        return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sakuga-json", required=True, help="Google Benchmark JSON from sakuga_bench")
     ap.add_argument("--out", help="write the comparison here (bench/results/...)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--filter", default="", help="only cases whose name contains this")
+    ap.add_argument("--device", choices=["cpu", "cuda"], help="only this device's rows (default: both)")
+    ap.add_argument("--min-time", type=float, default=0.5, help="seconds of timed calls per case (default 0.5)")
+    ap.add_argument("--commit", help="the commit sakuga_bench was built from (default: git rev-parse here)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -126,6 +137,9 @@ def main():
         sk = json.load(f)
     sakuga_ms = {}
     for b in sk["benchmarks"]:
+        if b.get("error_occurred"):
+            print(f'sakuga_bench: {b["name"]}: {b.get("error_message", "error")}')
+            continue
         name = b["name"].split("/real_time")[0]
         unit = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
         sakuga_ms[name] = b["real_time"] * unit
@@ -134,15 +148,16 @@ def main():
     for c in cases:
         if args.filter not in c["name"]:
             continue
+        devices = [d for d in c["devices"] if args.device in (None, d)]
         if c["op"] == "axial_parts":
-            for dev in c["devices"]:
+            for dev in devices:
                 if dev == "cuda" and not torch.cuda.is_available():
                     continue
                 for part in AXIAL_PASSES:
                     ka, kg = f'{c["name"]}/{dev}/axial/{part}', f'{c["name"]}/{dev}/generic/{part}'
                     if ka not in sakuga_ms:
                         continue
-                    t = timeit(torch_part(c, dev, part), dev)
+                    t = timeit(torch_part(c, dev, part), dev, args.min_time)
                     row = {"case": c["name"], "device": dev, "pass": part, "sakuga_ms": sakuga_ms[ka],
                            "sakuga_generic_ms": sakuga_ms.get(kg), "torch_ms": t,
                            "ratio_torch_over_sakuga": t / sakuga_ms[ka]}
@@ -151,11 +166,11 @@ def main():
                     print(f'{c["name"] + "/" + dev + "/" + part:44s} axial {sakuga_ms[ka]:10.3f} ms   '
                           f'generic {gen} ms   torch {t:10.3f} ms   torch/axial {t / sakuga_ms[ka]:6.2f}', flush=True)
             continue
-        for dev in c["devices"]:
+        for dev in devices:
             key = f'{c["name"]}/{dev}'
             if key not in sakuga_ms or (dev == "cuda" and not torch.cuda.is_available()):
                 continue
-            t = timeit(torch_case(c, dev), dev)
+            t = timeit(torch_case(c, dev), dev, args.min_time)
             row = {"case": c["name"], "device": dev, "sakuga_ms": sakuga_ms[key], "torch_ms": t,
                    "ratio_torch_over_sakuga": t / sakuga_ms[key]}
             gkey = key + "/generic"  # the same case with the axial kernels off
@@ -166,15 +181,22 @@ def main():
             print(f'{key:36s} sakuga {sakuga_ms[key]:10.3f} ms   torch {t:10.3f} ms   '
                   f'torch/sakuga {t / sakuga_ms[key]:6.2f}{extra}', flush=True)
 
+    # sakuga's own benchmarks that have no PyTorch twin here (bench/bench_*.cpp), kept as measured.
+    compared = {r["case"] + "/" + r["device"] for r in rows}
+    only_sakuga = [{"name": n, "sakuga_ms": ms} for n, ms in sakuga_ms.items()
+                   if not any(n == c or n.startswith(c + "/") for c in compared)]
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     result = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": git_commit(),
+        "commit": args.commit or git_commit(),
         "device": gpu or platform.processor() or platform.machine(),
         "cpu_threads": args.threads,
         "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "driver": driver_version(),
         "context": sk.get("context", {}),
         "results": rows,
+        "sakuga_only": only_sakuga,
     }
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

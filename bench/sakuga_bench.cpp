@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -176,10 +177,14 @@ void bench_adam(benchmark::State& st, const Json& c, Device d) {
 }
 
 void register_cases() {
-  std::ifstream f(SAKUGA_BENCH_CASES);
+  // The cases file of the source tree this was built from, unless SAKUGA_BENCH_CASES names
+  // another (a bundled build runs from another folder: tools/gpu-run).
+  const char* env = std::getenv("SAKUGA_BENCH_CASES");
+  const std::string path = env && *env ? env : SAKUGA_BENCH_CASES;
+  std::ifstream f(path);
   if (!f) {
-    std::fprintf(stderr, "cannot read %s\n", SAKUGA_BENCH_CASES);
-    return;
+    std::fprintf(stderr, "sakuga_bench: cannot read the cases file %s\n", path.c_str());
+    std::exit(1);
   }
   Json cases = Json::parse(f)["cases"];
   const bool gpu = device::cuda_device_count() > 0;

@@ -3,6 +3,11 @@
 //   grad   — central finite differences on CPU in f64 against the op's recorded backward;
 //   parity — the same case on CUDA (f32, and bf16 where the case allows) against the CPU
 //            reference, outputs and input gradients; skipped when no GPU answers.
+// Environment (tools/gpu-run sets these; unset = everything, tf32 as on the GPU by default):
+//   SAKUGA_HARNESS_PRECISION=fp32|tf32  GPU math for f32 cases. fp32: every case at its f32 bound
+//            and no bf16 runs; tf32: `tf32` cases at kTf32ParityTol, plus the bf16 runs.
+//   SAKUGA_HARNESS_MODES=grad,parity    which modes run (grad is CPU-only work).
+//   SAKUGA_HARNESS_OPS=sum,softmax      only these ops (exact names); "-matmul,-bmm": all but these.
 // Each op family adds its cases in tests/harness/cases_<family>.cpp:
 //
 //   SAKUGA_OP_CASES(elementwise) {
@@ -49,12 +54,19 @@ struct OpCase {
   bool grad = true;            // run the finite-difference check
   bool parity = true;          // run CUDA vs CPU when a GPU answers
   bool bf16 = false;           // also compare a bf16 CUDA run (tolerance 1e-2)
+  // The op's f32 math follows device::precision() (cuDNN / cuBLASLt): under tf32 its operands
+  // are rounded to a 10-bit mantissa, so the tf32 pass bounds it by kTf32ParityTol instead.
+  bool tf32 = false;
   double grad_rtol = 1e-5;     // |num − ana| ≤ atol + rtol·|num| (f64)
   double grad_atol = 1e-7;
   double grad_eps = 1e-6;      // finite-difference step
-  double parity_tol = 1e-5;    // relative (max-norm) error bound for f32
+  double parity_tol = 1e-5;    // relative (max-norm) error bound for f32 (fp32 precision)
   int max_probe = 48;          // elements probed per input in grad mode
 };
+
+// The architecture's parity bounds per compute mode (specs: f32 ≲1e-5, tf32 ≲1e-3, bf16 ≲1e-2).
+constexpr double kTf32ParityTol = 1e-3;
+constexpr double kBf16ParityTol = 1e-2;
 
 void add_case(OpCase c);
 const std::vector<OpCase>& all_cases();

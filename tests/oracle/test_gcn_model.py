@@ -29,7 +29,7 @@ class GcnNet(GcnHead):
 
     def forward(self, x):
         H, W = x.shape[2:]
-        rgb = (x[:, :3] - MEAN.to(x.dtype)) / STD.to(x.dtype)
+        rgb = (x[:, :3] - MEAN.to(x)) / STD.to(x)  # x's dtype and device (bench/torch_gcn_train.py runs on CUDA)
         x = torch.cat([rgb, x[:, 3:]], 1)
         b = self.backbone
         h = b.maxpool(b.relu(b.bn1(b.conv1(x))))
