@@ -6,6 +6,7 @@
 
 #include "apps/commands.h"
 #include "kernels/device.h"
+#include "kernels/log.h"
 #include "nets/harness/trainer.h"
 #include "nets/registry.h"
 
@@ -30,6 +31,7 @@ int run_bench(const FamilyEntry& fam, const BenchArgs& a) {
   const auto timings = harness::bench(*family, a.steps, a.warmup);
   const std::string device_name = dev.is_cuda() ? device::devices().at(size_t(dev.index)).name : "cpu";
   const double batch = double(family->batch_size());
+  if (!fam.torch_twin.empty()) log::info("the PyTorch twin of this step: {}", fam.torch_twin);
   Json stages = Json::array();
   for (const auto& t : timings) {
     fmt::print("{} [{}] on {}: {:.2f} ms/step, {:.2f} images/s, peak {:.1f} MiB\n", fam.name, t.stage, device_name,
@@ -39,8 +41,6 @@ int run_bench(const FamilyEntry& fam, const BenchArgs& a) {
                       {"images_per_s", batch * t.batches_per_s},
                       {"peak_bytes", t.peak_bytes}});
   }
-  if (!fam.torch_twin.empty())
-    fmt::print("PyTorch twin of this step: {}\n", fam.torch_twin);
   if (!a.json_file.empty()) {
     // The first stage's numbers at the top level (gcn.md "Pinned interfaces"), every stage's below.
     Json j{{"family", fam.name},      {"task", fam.name},
