@@ -1,6 +1,7 @@
 // The GADN networks (nets/gadn/networks.h) beyond the PyTorch oracle: default configs and their
 // errors, shapes and parameter names, the unit-norm init, D initialised from C2's body, and the
 // style bank's training / evaluation codes.
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -102,7 +103,9 @@ TEST_CASE("gadn networks: shapes and PyTorch parameter names") {
   gadn::ImageGenerator g(cfg);
   const Tensor img = g.generate(randn({2, 6}, gen), randn({2, 4}, gen));
   CHECK(img.shape() == Shape{2, 3, 32, 32});
-  for (double v : img.to_vector_f64()) CHECK(std::fabs(v) <= 1.0);
+  double img_max = 0;
+  for (double v : img.to_vector_f64()) img_max = std::max(img_max, std::fabs(v));
+  CHECK(img_max <= 1.0);
 
   const std::set<std::string> ek = keys(e);
   for (const char* k : {"body.levels.0.0.conv.weight", "body.levels.0.0.shortcut.bias", "body.levels.0.1.conv.weight",
@@ -160,10 +163,13 @@ TEST_CASE("gadn networks: init is PyTorch's, then unit-norm filters (x2 for tran
       } else {
         continue;
       }
-      for (double n : filter_norms(w, out_dim)) CHECK(n == doctest::Approx(norm).epsilon(1e-5));
+      double norm_err = 0, bias_max = 0;
+      for (double n : filter_norms(w, out_dim)) norm_err = std::max(norm_err, std::fabs(n - norm));
+      for (double v : b.to_vector_f64()) bias_max = std::max(bias_max, std::fabs(v));
+      CHECK(norm_err <= 1e-5 * norm);
       // Biases keep PyTorch's U(±1/√fan_in) (fan_in = weight.size(1)·k·k, as torch).
-      const double bound = 1.0 / std::sqrt(double(nn::init::fan_in_and_out(w).first));
-      for (double v : b.to_vector_f64()) CHECK(std::fabs(v) <= bound);
+      CHECK(bias_max <= 1.0 / std::sqrt(double(nn::init::fan_in_and_out(w).first)));
+      CHECK(bias_max > 0);
     }
   }
   CHECK(convs > 0);
