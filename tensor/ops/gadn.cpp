@@ -75,7 +75,9 @@ Tensor pixel_l2_loss(const Tensor& generated, const Tensor& target, const Tensor
   }
   if (!need) return loss;
   return record(op, loss, {g, x}, [d](const Tensor& gout, const Needs& needs) -> Grads {
-    Tensor gg = mul(d, gout);
+    // On the CPU the upstream scalar is read (a scalar multiply is a flat loop, a 0-dim
+    // broadcast is not); on CUDA it stays on the device (reading it would synchronise).
+    Tensor gg = gout.is_cuda() ? mul(d, gout) : mul(d, gout.item());
     return {needs[0] ? gg : Tensor(), needs[1] ? neg(gg) : Tensor()};
   });
 }

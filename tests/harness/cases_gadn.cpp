@@ -4,11 +4,14 @@
 //     below one CUDA block, and above one 4096-pixel chunk (several partial sums).
 //   gaussian_sample_kl: z and kl together (one fused backward), z alone, kl alone; with and
 //     without eps and per-dimension weights; B·Z from 1 to 10 000 (several chunks).
-// bf16 is set where the inputs keep the bf16 rounding of the harness (unrounded f32 reference
-// inputs, bf16 upstream gradient) well inside its 1e-2 bound: pixel L2 only when generated and
-// target are apart (the unit direction (G − x)/‖G − x‖ is ill-conditioned for near-equal
-// pixels), the Gaussian sample with σ away from 0. tests/test_gadn_ops.cpp checks the bf16
-// CUDA path on pre-rounded inputs for the general case.
+// bf16: the harness compares a bf16 CUDA run on bf16-rounded inputs (with a bf16 upstream
+// gradient) against the f32 reference on the unrounded inputs, bound 1e-2. A CPU emulation of
+// that pipeline (inputs, outputs, d and gradients rounded as the CUDA path rounds them) measured
+// for pixel_l2_loss up to 0.80e-2 even with generated and target far apart (every element of
+// d has the same magnitude, so the max-norm error is the worst rounding of all), and for the
+// (1, 1) Gaussian case 0.88e-2: too close to the bound, so only the Gaussian z+kl cases of
+// 24 and 512 entries (≤ 0.41e-2 measured) set it. tests/test_gadn_ops.cpp checks the bf16
+// CUDA path of both ops against f32 on the same rounded inputs.
 #include "tensor/ops/gadn.h"
 #include "tensor/ops/shape.h"
 #include "tensor/ops/view.h"
@@ -48,13 +51,11 @@ void add_pixel_l2_cases() {
               {in(s), in(s), constant(uniform(ws, 0.0, 2.0 / pixels))},
               [](const Inputs& v) { return ops::pixel_l2_loss(v[0], v[1], v[2]); }});
   }
-  // Generated and target apart in every channel (G ∈ [0.5, 1], x ∈ [−1, −0.5]): bf16 as well.
+  // Generated and target apart in every channel (G ∈ [0.5, 1], x ∈ [−1, −0.5]).
   for (const Shape& s : std::vector<Shape>{{2, 3, 6, 5}, {2, 3, 64, 80}}) {
-    OpCase c{"pixel_l2_loss", "pixel_l2_loss " + shape_name(s) + " separated",
-             {uniform(s, 0.5, 1.0), uniform(s, -1.0, -0.5)},
-             [](const Inputs& v) { return ops::pixel_l2_loss(v[0], v[1]); }};
-    c.bf16 = true;
-    add_case(c);
+    add_case({"pixel_l2_loss", "pixel_l2_loss " + shape_name(s) + " separated",
+              {uniform(s, 0.5, 1.0), uniform(s, -1.0, -0.5)},
+              [](const Inputs& v) { return ops::pixel_l2_loss(v[0], v[1]); }});
   }
   // Pixels 0 and 2 of 4 have generated == target in every channel: loss 0 there, gradient 0
   // (central differences at the kink give 0 too: ‖+h‖ = ‖−h‖).
@@ -88,7 +89,7 @@ void add_gaussian_cases() {
       OpCase both{"gaussian_sample_kl", "gaussian_sample_kl " + sn + " z+kl" + tag, ins, [=](const Inputs& v) {
                     return packed(ops::gaussian_sample_kl(v[0], v[1], v[2], weighted ? v[3] : Tensor()));
                   }};
-      both.bf16 = s[0] * s[1] <= 512;
+      both.bf16 = s[0] * s[1] > 1 && s[0] * s[1] <= 512;  // see the header
       both.grad_eps = eps_for(s);
       add_case(both);
       OpCase z_only{"gaussian_sample_kl", "gaussian_sample_kl " + sn + " z only" + tag, ins, [=](const Inputs& v) {
