@@ -31,20 +31,20 @@ def fnv1a(s):
     return h
 
 
-def mix32(x):
-    # x: int64 tensor of values < 2^32; constants < 2^31 keep every product below 2^63.
-    x = (((x >> 16) ^ x) * 0x45D9F3B) & M32
-    x = (((x >> 16) ^ x) * 0x45D9F3B) & M32
-    return (x >> 16) ^ x
+def mix32_(x):
+    """In place (the 256-px Linear has 33M entries: temporaries are costly). x: int64 values
+    < 2^32; constants < 2^31 keep every product below 2^63."""
+    for _ in range(2):
+        x.bitwise_xor_(x >> 16).mul_(0x45D9F3B).bitwise_and_(M32)
+    return x.bitwise_xor_(x >> 16)
 
 
 def hash_values(name, shape):
     n = 1
     for s in shape:
         n *= s
-    j = torch.arange(n, dtype=torch.int64)
-    h = mix32((j + fnv1a(name)) & M32)
-    return (h.double() / 2.0**32 - 0.5).reshape(shape)
+    h = mix32_(torch.arange(n, dtype=torch.int64).add_(fnv1a(name)).bitwise_and_(M32))
+    return h.double().div_(2.0**32).sub_(0.5).reshape(shape)
 
 
 def hash_fill(model):
