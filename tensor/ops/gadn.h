@@ -16,8 +16,10 @@ Tensor pixel_l2_loss(const Tensor& generated, const Tensor& target, const Tensor
 //   kl = (1/B) Σ_b Σ_i w_i [(mu² + sigma²)/2 − ln sigma − 1/2]   (0-dim)
 // mu, sigma, eps (B, Z); weight (Z) optional (1 per dimension; nested dropout's keep
 // probabilities). sigma must be > 0. Differentiable in mu and sigma; z and kl are views of one
-// recorded output, so a loss using both runs one fused backward pass. eps and weight are
-// constants (an error if they require grad).
+// recorded output, so a loss using both runs one fused backward pass. That node is freed by
+// its first backward: put every term using z or kl into one loss (a second backward through
+// either is the tape's "a second time" error). eps and weight are constants (an error if they
+// require grad).
 struct GaussianSampleKl {
   Tensor z;   // (B, Z)
   Tensor kl;  // 0-dim
