@@ -1,6 +1,11 @@
 #include "layers/init.h"
 
 #include <cmath>
+#include <vector>
+
+#include "tensor/autograd.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/reduce.h"
 
 namespace sakuga::nn::init {
 
@@ -63,5 +68,20 @@ void xavier_uniform_(const Tensor& t, double gain, Generator& gen) {
 }
 
 void xavier_normal_(const Tensor& t, double gain, Generator& gen) { sakuga::normal_(t, 0.0, xavier_std(t, gain), gen); }
+
+void unit_norm_filters_(const Tensor& weight, int64_t out_dim, double scale, double eps) {
+  SAKUGA_CHECK(weight.defined() && weight.dim() >= 2, "init: unit_norm_filters_ needs a weight with at least 2 dims, got ",
+               weight.defined() ? shape_str(weight.shape()) : "undefined");
+  SAKUGA_CHECK(out_dim >= 0 && out_dim < weight.dim(), "init: unit_norm_filters_: out_dim ", out_dim,
+               " out of range for a weight of shape ", shape_str(weight.shape()));
+  SAKUGA_CHECK(eps >= 0, "init: unit_norm_filters_: eps must be >= 0, got ", eps);
+  NoGradGuard ng;
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < weight.dim(); ++d)
+    if (d != out_dim) dims.push_back(d);
+  const Tensor w = weight.detach();
+  const Tensor norm = ops::sqrt(ops::add(ops::sum(ops::square(w), dims, true), eps));
+  weight.copy_(ops::mul(ops::div(w, norm), scale));
+}
 
 }  // namespace sakuga::nn::init

@@ -35,4 +35,10 @@ void kaiming_normal_(const Tensor& t, double a = 0.0, FanMode mode = FanMode::fa
 void xavier_uniform_(const Tensor& t, double gain = 1.0, Generator& gen = default_generator());
 void xavier_normal_(const Tensor& t, double gain = 1.0, Generator& gen = default_generator());
 
+// Rescales each output filter of a weight to norm `scale`: w_f ← scale · w_f / √(Σ w_f² + eps).
+// The output filters are the slices along `out_dim`: 0 for Conv2d (Cout, Cin/g, kh, kw) and
+// Linear (out, in), 1 for ConvTranspose2d (Cin, Cout/g, kh, kw) (the GADN networks' init,
+// gadn.md "Init": unit norm, ×2 for the stride-2 transposed convolutions, eps 1e-8).
+void unit_norm_filters_(const Tensor& weight, int64_t out_dim = 0, double scale = 1.0, double eps = 1e-8);
+
 }  // namespace sakuga::nn::init
