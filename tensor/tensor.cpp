@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "kernels/copy.h"
+#include "kernels/cpu_alloc.h"
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
 
@@ -64,9 +65,7 @@ std::string Device::str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_st
 Storage::Storage(size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
   size_t alloc_bytes = nbytes ? nbytes : 1;
   if (dev.is_cpu()) {
-    // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires.
-    data = std::aligned_alloc(64, (alloc_bytes + 63) / 64 * 64);
-    SAKUGA_CHECK(data, "out of host memory allocating ", nbytes, " bytes");
+    data = device::cpu_alloc(alloc_bytes);  // cached, 64-byte aligned (kernels/cpu_alloc.h)
   } else {
     data = device::alloc(alloc_bytes, dev.index);
   }
@@ -74,7 +73,7 @@ Storage::Storage(size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
 
 Storage::~Storage() {
   if (device.is_cpu())
-    std::free(data);
+    device::cpu_free(data, bytes ? bytes : 1);
   else
     device::free(data, device.index);
 }
