@@ -54,7 +54,7 @@ struct Job {
 
 class Pool {
  public:
-  int threads() const { return int(workers_.size()) + 1; }
+  int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   void resize(int n) {
     std::lock_guard<std::mutex> submit(submit_mu_);
@@ -68,6 +68,7 @@ class Pool {
     workers_.clear();
     stop_.store(false);
     for (int i = 1; i < n; ++i) workers_.emplace_back([this] { worker_loop(); });
+    threads_.store(n, std::memory_order_relaxed);
   }
 
   // False when another thread's job holds the pool (the caller then runs serially).
@@ -160,6 +161,7 @@ class Pool {
   std::atomic<int> active_{0};
   int sleepers_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<int> threads_{1};  // workers + the caller; read without locks by parallel_for
   Job job_;
   std::vector<std::thread> workers_;
 };
