@@ -45,7 +45,7 @@ void cast(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t 
       using D = decltype(dtag);
       const S* s = static_cast<const S*>(src);
       D* d = static_cast<D*>(dst);
-      parallel_for(n, 65536, [&](int64_t i0, int64_t i1) {
+      parallel_for(n, 65536, [=](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) d[i] = from_double<D>(to_double<S>(s[i]));
       });
     });

@@ -44,7 +44,7 @@ void unary_forward(UnaryOp op, const T* x, T* y, int64_t n, double a, double b) 
   with_unary(op, [&](auto tag) {
     constexpr UnaryOp O = decltype(tag)::value;
     const T ta = T(a), tb = T(b);
-    parallel_for(n, kParallelMin / 2, [&](int64_t i0, int64_t i1) {
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) y[i] = unary_fwd<O>(x[i], ta, tb);
     });
   });
@@ -55,7 +55,7 @@ void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int6
   with_unary(op, [&](auto tag) {
     constexpr UnaryOp O = decltype(tag)::value;
     const T ta = T(a), tb = T(b);
-    parallel_for(n, kParallelMin / 2, [&](int64_t i0, int64_t i1) {
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) gx[i] = unary_bwd<O>(x ? x[i] : T(0), y ? y[i] : T(0), gy[i], ta, tb);
     });
   });
@@ -68,13 +68,13 @@ void binary_forward(BinaryOp op, const T* a, const T* b, T* out, const Broadcast
   with_binary(op, [&](auto tag) {
     constexpr BinaryOp O = decltype(tag)::value;
     if (bc.same_layout()) {
-      parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
+      parallel_for(n, kParallelMin, [=](int64_t i0, int64_t i1) {
 #pragma omp simd
         for (int64_t i = i0; i < i1; ++i) out[i] = binary_fwd<O>(a[i], b[i]);
       });
       return;
     }
-    parallel_for(n, kParallelMin / 2, [&](int64_t i0, int64_t i1) {
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         int64_t rem = i, ia = 0, ib = 0;
         for (int d = nd - 1; d >= 0; --d) {

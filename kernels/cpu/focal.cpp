@@ -53,7 +53,7 @@ void binary_focal_forward(const T* logits, const T* target, int64_t count, doubl
                           T* dlogits) {
   const T g = T(gamma), a = T(alpha);
   const bool use_alpha = alpha >= 0;
-  parallel_for(count, kParallelMin / 4, [&](int64_t k0, int64_t k1) {
+  parallel_for(count, kParallelMin / 4, [=](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k) {
       const T z = logits[k], t = target[k];
       const T p = sigmoid_neg(-z), pm = sigmoid_neg(z);        // σ(z), 1 − σ(z)
@@ -86,7 +86,7 @@ void softmax_focal_forward(const T* logits, const int32_t* target, const T* weig
                  " is out of range [0, ", c, ") (and is not ignore_index ", ignore_index, ")");
   }
   const T g = T(gamma);
-  parallel_for(items, grain_for(c, kParallelMin / 4), [&](int64_t j0, int64_t j1) {
+  parallel_for(items, grain_for(c, kParallelMin / 4), [=](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t b = j / inner, i = j % inner;
       const T* xb = logits + b * c * inner + i;

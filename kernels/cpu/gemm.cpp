@@ -44,7 +44,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   check_args("cpu::gemm", trans_a, trans_b, M, N, K, lda, ldb, ldc);
   gemm_one(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   if (bias && M > 0 && N > 0) {
-    parallel_for(M, grain_for(N), [&](int64_t m0, int64_t m1) {
+    parallel_for(M, grain_for(N), [=](int64_t m0, int64_t m1) {
       for (int64_t m = m0; m < m1; ++m)
         for (int64_t n = 0; n < N; ++n) C[m * ldc + n] += bias[n];
     });
@@ -62,7 +62,7 @@ void gemm_strided_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int6
   // run several at a time, one product per chunk item.
   const int64_t per_product = M * N * (K > 0 ? K : 1);
   parallel_for(batch, per_product >= (int64_t(1) << 19) ? batch : grain_for(per_product, int64_t(1) << 20),
-               [&](int64_t i0, int64_t i1) {
+               [=](int64_t i0, int64_t i1) {
                  for (int64_t i = i0; i < i1; ++i)
                    gemm_one(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
                             C + i * stride_c, ldc);
@@ -71,7 +71,7 @@ void gemm_strided_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int6
 
 template <class T>
 void gemm_bias_grad(const T* dC, T* db, int64_t M, int64_t N, int64_t ldc) {
-  parallel_for(N, grain_for(M), [&](int64_t n0, int64_t n1) {
+  parallel_for(N, grain_for(M), [=](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
       T s = T(0);
       for (int64_t m = 0; m < M; ++m) s += dC[m * ldc + n];

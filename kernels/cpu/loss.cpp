@@ -24,7 +24,7 @@ inline bool valid_label(int32_t y, int64_t C) { return y >= 0 && int64_t(y) < C;
 template <class T>
 void cross_entropy_forward(const T* x, const int32_t* target, const T* weight, T* loss, T* item_weight, T* lse,
                            int64_t N, int64_t C, int64_t inner, int64_t ignore_index) {
-  parallel_for(N * inner, grain_for(C, kParallelMin), [&](int64_t j0, int64_t j1) {
+  parallel_for(N * inner, grain_for(C, kParallelMin), [=](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t n = j / inner, i = j % inner;
       const T* xb = x + n * C * inner + i;
@@ -57,7 +57,7 @@ template <class T>
 void cross_entropy_backward(const T* x, const int32_t* target, const T* weight, const T* lse, const T* gloss, T* gx,
                             int64_t N, int64_t C, int64_t inner, int64_t ignore_index) {
   const int64_t total = N * C * inner;
-  parallel_for(total, kParallelMin / 2, [&](int64_t e0, int64_t e1) {
+  parallel_for(total, kParallelMin / 2, [=](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
       const int64_t i = e % inner, c = (e / inner) % C, n = e / (inner * C);
       const int64_t j = n * inner + i;
@@ -78,7 +78,7 @@ void cross_entropy_backward(const T* x, const int32_t* target, const T* weight, 
 template <class T>
 void nll_forward(const T* x, const int32_t* target, const T* weight, T* loss, T* item_weight, int64_t N, int64_t C,
                  int64_t inner, int64_t ignore_index) {
-  parallel_for(N * inner, kParallelMin, [&](int64_t j0, int64_t j1) {
+  parallel_for(N * inner, kParallelMin, [=](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t n = j / inner, i = j % inner;
       const int32_t y = target[j];
@@ -101,7 +101,7 @@ template <class T>
 void nll_backward(const int32_t* target, const T* weight, const T* gloss, T* gx, int64_t N, int64_t C, int64_t inner,
                   int64_t ignore_index) {
   const int64_t total = N * C * inner;
-  parallel_for(total, kParallelMin / 2, [&](int64_t e0, int64_t e1) {
+  parallel_for(total, kParallelMin / 2, [=](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
       const int64_t i = e % inner, c = (e / inner) % C, n = e / (inner * C);
       const int64_t j = n * inner + i;
@@ -120,7 +120,7 @@ void nll_backward(const int32_t* target, const T* weight, const T* gloss, T* gx,
 
 template <class T>
 void bce_logits_forward(const T* x, const T* t, const T* pos_weight, T* loss, int64_t n) {
-  parallel_for(n, kParallelMin / 2, [&](int64_t k0, int64_t k1) {
+  parallel_for(n, kParallelMin / 2, [=](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k) {
       const T lw = pos_weight ? T(1) + (pos_weight[k] - T(1)) * t[k] : T(1);
       loss[k] = (T(1) - t[k]) * x[k] + lw * softplus_neg(x[k]);
@@ -130,7 +130,7 @@ void bce_logits_forward(const T* x, const T* t, const T* pos_weight, T* loss, in
 
 template <class T>
 void bce_logits_backward(const T* x, const T* t, const T* pos_weight, const T* g, T* gx, T* gt, T* gp, int64_t n) {
-  parallel_for(n, kParallelMin / 2, [&](int64_t k0, int64_t k1) {
+  parallel_for(n, kParallelMin / 2, [=](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k) {
       const T p = pos_weight ? pos_weight[k] : T(1);
       if (gx) gx[k] = g[k] * ((T(1) - t[k]) - (T(1) + (p - T(1)) * t[k]) * sigmoid_neg(x[k]));

@@ -28,7 +28,7 @@ template <class T>
 void norm_forward_train(const T* x, const T* w, const T* b, T* y, T* mean, T* invstd, T* running_mean,
                         T* running_var, const NormGeom& g, double eps, double momentum) {
   const double M = double(g.count());
-  parallel_for(g.G, grain_for(g.numel() / (g.G > 0 ? g.G : 1), kParallelMin), [&](int64_t grp0, int64_t grp1) {
+  parallel_for(g.G, grain_for(g.numel() / (g.G > 0 ? g.G : 1), kParallelMin), [=](int64_t grp0, int64_t grp1) {
     for (int64_t grp = grp0; grp < grp1; ++grp) {
       double sum = 0;
       for_group(g, grp, [&](int64_t i) { sum += double(x[i]); });
@@ -56,7 +56,7 @@ void norm_forward_train(const T* x, const T* w, const T* b, T* y, T* mean, T* in
 template <class T>
 void norm_forward_eval(const T* x, const T* w, const T* b, const T* stat_mean, const T* stat_var, T* y, T* mean,
                        T* invstd, const NormGeom& g, double eps) {
-  parallel_for(g.G, grain_for(g.numel() / (g.G > 0 ? g.G : 1), kParallelMin), [&](int64_t grp0, int64_t grp1) {
+  parallel_for(g.G, grain_for(g.numel() / (g.G > 0 ? g.G : 1), kParallelMin), [=](int64_t grp0, int64_t grp1) {
     for (int64_t grp = grp0; grp < grp1; ++grp) {
       const double m = double(stat_mean[grp]);
       const double is = 1.0 / std::sqrt(double(stat_var[grp]) + eps);

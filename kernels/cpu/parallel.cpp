@@ -188,11 +188,14 @@ Pool& pool() {
   return *p;
 }
 
-// GEMM split: products below kSerialWork multiply-adds run in one cblas call; larger ones are
-// cut into blocks of about kBlockWork multiply-adds (at most kMaxBlocks), whole multiples of
-// 16 rows/columns. Both depend on the shape only.
-constexpr double kSerialWork = double(1 << 19);
-constexpr double kBlockWork = double(1 << 20);
+// GEMM split: products of fewer than kBlockWork multiply-adds run in one cblas call; larger
+// ones are cut into blocks of about kBlockWork multiply-adds (at most kMaxBlocks), whole
+// multiples of 16 rows/columns. Both depend on the shape only. Why 2^22: every block is a
+// cblas call that packs its panels again; on one thread, blocks of 2^20 made the GEMMs of the
+// GCN demo ~11 % slower than one call, 2^22 ~2 % (thread CPU time, 2-core x86-64), while a
+// demo-sized conv GEMM (~2^24) still gives 4–6 blocks to share.
+constexpr double kBlockWork = double(1 << 22);
+constexpr double kSerialWork = kBlockWork;
 constexpr int64_t kMaxBlocks = 64, kBlockAlign = 16;
 
 inline void cblas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,

@@ -33,17 +33,27 @@ void parallel_for_impl(int64_t n, int64_t grain, ChunkFn fn, void* ctx);
 // thread, inside another parallel_for, or while another thread's parallel_for holds the pool.
 // An exception a chunk throws reaches the caller (in the pool: the first one, once the other
 // chunks have run).
+//
+// Each thread calls its own copy of f: a closure that captures pointers and scalars by value
+// ([=]) then lives in a local whose address never escapes, so the compiler knows stores
+// through the captured pointers cannot change the captured values and can unswitch and
+// vectorise the loop inside (with [&], or with the caller's copy, it often cannot).
 template <class F>
 void parallel_for(int64_t n, int64_t grain, F&& f) {
+  using Fn = std::decay_t<F>;
   if (n <= 0) return;
   if (grain < 1) grain = 1;
   if (n <= grain || pool_threads() == 1) {
-    for (int64_t b = 0; b < n; b += grain) f(b, n - b > grain ? b + grain : n);
+    Fn local(f);
+    for (int64_t b = 0; b < n; b += grain) local(b, n - b > grain ? b + grain : n);
     return;
   }
-  using Fn = std::remove_reference_t<F>;
   detail::parallel_for_impl(
-      n, grain, [](void* ctx, int64_t b, int64_t e) { (*static_cast<Fn*>(ctx))(b, e); },
+      n, grain,
+      [](void* ctx, int64_t b, int64_t e) {
+        Fn local(*static_cast<const Fn*>(ctx));
+        local(b, e);
+      },
       const_cast<void*>(static_cast<const void*>(&f)));
 }
 

@@ -15,7 +15,7 @@ constexpr int64_t kPlaneWork = 1 << 14;
 
 template <class T>
 void max_pool2d_forward(const T* x, T* y, int32_t* idx, const Pool2dGeom& g) {
-  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [=](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const T* xp = x + p * g.H * g.W;
       for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -45,7 +45,7 @@ void max_pool2d_forward(const T* x, T* y, int32_t* idx, const Pool2dGeom& g) {
 
 template <class T>
 void max_pool2d_backward(const T* gy, const int32_t* idx, T* gx, const Pool2dGeom& g) {
-  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [=](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       T* gxp = gx + p * g.H * g.W;
       std::fill(gxp, gxp + g.H * g.W, T(0));
@@ -56,7 +56,7 @@ void max_pool2d_backward(const T* gy, const int32_t* idx, T* gx, const Pool2dGeo
 
 template <class T>
 void avg_pool2d_forward(const T* x, T* y, const Pool2dGeom& g) {
-  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [=](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const T* xp = x + p * g.H * g.W;
       for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -76,7 +76,7 @@ void avg_pool2d_forward(const T* x, T* y, const Pool2dGeom& g) {
 
 template <class T>
 void avg_pool2d_backward(const T* gy, T* gx, const Pool2dGeom& g) {
-  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [=](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       T* gxp = gx + p * g.H * g.W;
       std::fill(gxp, gxp + g.H * g.W, T(0));
@@ -97,7 +97,7 @@ void avg_pool2d_backward(const T* gy, T* gx, const Pool2dGeom& g) {
 
 template <class T>
 void adaptive_avg_pool2d_forward(const T* x, T* y, const AdaptivePoolGeom& g) {
-  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [=](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const T* xp = x + p * g.H * g.W;
       for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -116,7 +116,7 @@ void adaptive_avg_pool2d_forward(const T* x, T* y, const AdaptivePoolGeom& g) {
 
 template <class T>
 void adaptive_avg_pool2d_backward(const T* gy, T* gx, const AdaptivePoolGeom& g) {
-  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [=](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       T* gxp = gx + p * g.H * g.W;
       std::fill(gxp, gxp + g.H * g.W, T(0));

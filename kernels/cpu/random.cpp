@@ -10,21 +10,21 @@ constexpr int64_t kParallelMin = 1 << 14;
 
 template <class T>
 void fill_normal(T* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std) {
-  parallel_for(n, kParallelMin / 4, [&](int64_t i0, int64_t i1) {
+  parallel_for(n, kParallelMin / 4, [=](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) out[i] = T(normal_value(seed, offset + uint64_t(i), mean, std));
   });
 }
 
 template <class T>
 void fill_uniform(T* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi) {
-  parallel_for(n, kParallelMin / 4, [&](int64_t i0, int64_t i1) {
+  parallel_for(n, kParallelMin / 4, [=](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) out[i] = T(uniform_value(seed, offset + uint64_t(i), lo, hi));
   });
 }
 
 void dropout_mask(uint8_t* keep, int64_t n, double p, uint64_t seed, uint64_t offset) {
   const float pf = float(p);
-  parallel_for(n, kParallelMin / 4, [&](int64_t i0, int64_t i1) {
+  parallel_for(n, kParallelMin / 4, [=](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) keep[i] = dropout_keep(seed, offset + uint64_t(i), pf) ? 1 : 0;
   });
 }
@@ -33,7 +33,7 @@ template <class T>
 void dropout_forward(const T* x, T* y, int64_t n, double p, uint64_t seed, uint64_t offset) {
   const float pf = float(p);
   const T scale = T(dropout_scale(p));
-  parallel_for(n, kParallelMin / 4, [&](int64_t i0, int64_t i1) {
+  parallel_for(n, kParallelMin / 4, [=](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) y[i] = dropout_keep(seed, offset + uint64_t(i), pf) ? x[i] * scale : T(0);
   });
 }

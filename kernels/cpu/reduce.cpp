@@ -29,7 +29,7 @@ template <class T>
 void sum_dim(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, double scale) {
   const T sc = T(scale);
   if (inner == 1) {
-    parallel_for(outer, grain_for(n, kParallelMin), [&](int64_t o0, int64_t o1) {
+    parallel_for(outer, grain_for(n, kParallelMin), [=](int64_t o0, int64_t o1) {
       for (int64_t o = o0; o < o1; ++o) {
         const T* row = x + o * n;
         T acc = T(0);
@@ -39,7 +39,7 @@ void sum_dim(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, double s
     });
     return;
   }
-  parallel_for(outer, grain_for(n * inner, kParallelMin), [&](int64_t o0, int64_t o1) {
+  parallel_for(outer, grain_for(n * inner, kParallelMin), [=](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       T* out = y + o * inner;
       for (int64_t i = 0; i < inner; ++i) out[i] = T(0);
@@ -54,7 +54,7 @@ void sum_dim(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, double s
 
 template <class T>
 void extremum_dim(const T* x, T* values, int32_t* index, int64_t outer, int64_t n, int64_t inner, bool is_min) {
-  parallel_for(outer * inner, grain_for(n, kParallelMin), [&](int64_t j0, int64_t j1) {
+  parallel_for(outer * inner, grain_for(n, kParallelMin), [=](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t o = j / inner, i = j % inner;
       const T* base = x + o * n * inner + i;
@@ -76,7 +76,7 @@ void extremum_dim(const T* x, T* values, int32_t* index, int64_t outer, int64_t 
 template <class T>
 void index_backward(const T* gy, const int32_t* index, T* gx, int64_t outer, int64_t n, int64_t inner) {
   const int64_t total = outer * n * inner;
-  parallel_for(total, kParallelMin / 2, [&](int64_t e0, int64_t e1) {
+  parallel_for(total, kParallelMin / 2, [=](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
       const int64_t i = e % inner, r = (e / inner) % n, o = e / (inner * n);
       const int64_t j = o * inner + i;
@@ -87,7 +87,7 @@ void index_backward(const T* gy, const int32_t* index, T* gx, int64_t outer, int
 
 template <class T>
 void softmax_forward(SoftmaxKind kind, const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
-  parallel_for(outer * inner, grain_for(n, kParallelMin), [&](int64_t j0, int64_t j1) {
+  parallel_for(outer * inner, grain_for(n, kParallelMin), [=](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t o = j / inner, i = j % inner;
       const T* xb = x + o * n * inner + i;
@@ -109,7 +109,7 @@ void softmax_forward(SoftmaxKind kind, const T* x, T* y, int64_t outer, int64_t 
 
 template <class T>
 void softmax_backward(SoftmaxKind kind, const T* y, const T* gy, T* gx, int64_t outer, int64_t n, int64_t inner) {
-  parallel_for(outer * inner, grain_for(n, kParallelMin), [&](int64_t j0, int64_t j1) {
+  parallel_for(outer * inner, grain_for(n, kParallelMin), [=](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t o = j / inner, i = j % inner;
       const int64_t base = o * n * inner + i;
@@ -133,7 +133,7 @@ void softmax_backward(SoftmaxKind kind, const T* y, const T* gy, T* gx, int64_t 
 
 template <class T>
 void logsumexp_forward(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
-  parallel_for(outer * inner, grain_for(n, kParallelMin), [&](int64_t j0, int64_t j1) {
+  parallel_for(outer * inner, grain_for(n, kParallelMin), [=](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t o = j / inner, i = j % inner;
       const T* xb = x + o * n * inner + i;
@@ -149,7 +149,7 @@ void logsumexp_forward(const T* x, T* y, int64_t outer, int64_t n, int64_t inner
 template <class T>
 void logsumexp_backward(const T* x, const T* y, const T* gy, T* gx, int64_t outer, int64_t n, int64_t inner) {
   const int64_t total = outer * n * inner;
-  parallel_for(total, kParallelMin / 2, [&](int64_t e0, int64_t e1) {
+  parallel_for(total, kParallelMin / 2, [=](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
       const int64_t i = e % inner, o = e / (inner * n);
       const int64_t j = o * inner + i;

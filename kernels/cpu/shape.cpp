@@ -48,7 +48,7 @@ int64_t numel_of(const int64_t* shape, int ndim) {
 
 void pad_forward(DType dtype, const void* x, void* out, const PadGeom& g, const void* value) {
   const int nd = g.ndim;
-  int64_t xs[kMaxDims];
+  int64_t xs[kMaxDims] = {};
   strides_of(g.in_shape, nd, xs);
   const int64_t n = numel_of(g.out_shape, nd);
   dispatch_bytes(dtype, [&](auto tag) {
@@ -57,7 +57,7 @@ void pad_forward(DType dtype, const void* x, void* out, const PadGeom& g, const 
     U* po = static_cast<U*>(out);
     U v;
     std::memcpy(&v, value, sizeof(U));
-    parallel_for(n, kParallelMin / 2, [&](int64_t i0, int64_t i1) {
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         int64_t rem = i, src = 0;
         bool inside = true;
@@ -79,11 +79,11 @@ void pad_backward(const T* gy, T* gx, const PadGeom& g) {
   // gx[i] = Σ gy[o] over the o that read i. Leading dims map one to one (only constant mode
   // pads them); the last two dims each contribute up to three ranges of output positions.
   const int nd = g.ndim;
-  int64_t ys[kMaxDims];
+  int64_t ys[kMaxDims] = {};
   strides_of(g.out_shape, nd, ys);
   const int64_t n = numel_of(g.in_shape, nd);
   const int da = nd >= 2 ? nd - 2 : -1, db = nd - 1;
-  parallel_for(n, kParallelMin / 2, [&](int64_t i0, int64_t i1) {
+  parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       int64_t rem = i, base = 0;
       int64_t idx[kMaxDims];
@@ -121,14 +121,14 @@ void pad_backward(const T* gy, T* gx, const PadGeom& g) {
 
 void flip(DType dtype, const void* x, void* out, const FlipGeom& g) {
   const int nd = g.ndim;
-  int64_t st[kMaxDims];
+  int64_t st[kMaxDims] = {};
   strides_of(g.shape, nd, st);
   const int64_t n = numel_of(g.shape, nd);
   dispatch_bytes(dtype, [&](auto tag) {
     using U = decltype(tag);
     const U* px = static_cast<const U*>(x);
     U* po = static_cast<U*>(out);
-    parallel_for(n, kParallelMin / 2, [&](int64_t i0, int64_t i1) {
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         int64_t rem = i, src = 0;
         for (int d = nd - 1; d >= 0; --d) {
@@ -146,14 +146,14 @@ void flip(DType dtype, const void* x, void* out, const FlipGeom& g) {
 
 void gather_forward(DType dtype, const void* x, const int32_t* index, void* out, const GatherGeom& g) {
   const int nd = g.ndim;
-  int64_t xs[kMaxDims];
+  int64_t xs[kMaxDims] = {};
   strides_of(g.x_shape, nd, xs);
   const int64_t n = numel_of(g.index_shape, nd);
   dispatch_bytes(dtype, [&](auto tag) {
     using U = decltype(tag);
     const U* px = static_cast<const U*>(x);
     U* po = static_cast<U*>(out);
-    parallel_for(n, kParallelMin / 2, [&](int64_t i0, int64_t i1) {
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         int64_t rem = i, src = 0;
         for (int d = nd - 1; d >= 0; --d) {
@@ -170,7 +170,7 @@ void gather_forward(DType dtype, const void* x, const int32_t* index, void* out,
 template <class T>
 void gather_backward(const T* gy, const int32_t* index, T* gx, const GatherGeom& g) {
   const int nd = g.ndim;
-  int64_t xs[kMaxDims];
+  int64_t xs[kMaxDims] = {};
   strides_of(g.x_shape, nd, xs);
   std::fill(gx, gx + numel_of(g.x_shape, nd), T(0));
   const int64_t n = numel_of(g.index_shape, nd);
@@ -192,7 +192,7 @@ void index_select_forward(DType dtype, const void* x, const int32_t* index, void
     using U = decltype(tag);
     const U* px = static_cast<const U*>(x);
     U* po = static_cast<U*>(out);
-    parallel_for(g.outer * g.len, grain_for(g.inner, kParallelMin), [&](int64_t r0, int64_t r1) {
+    parallel_for(g.outer * g.len, grain_for(g.inner, kParallelMin), [=](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {  // output row r = (o, m)
         const int64_t o = r / g.len, m = r % g.len;
         const U* src = px + (o * g.n + index[m]) * g.inner;
@@ -207,7 +207,7 @@ template <class T>
 void index_select_backward(const T* gy, const int32_t* index, T* gx, const IndexSelectGeom& g) {
   std::fill(gx, gx + g.outer * g.n * g.inner, T(0));
   // Rows of different `o` are independent; within one, rows are added in ascending m.
-  parallel_for(g.outer, grain_for(g.len * g.inner, kParallelMin), [&](int64_t o0, int64_t o1) {
+  parallel_for(g.outer, grain_for(g.len * g.inner, kParallelMin), [=](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o)
       for (int64_t m = 0; m < g.len; ++m) {
         const T* src = gy + (o * g.len + m) * g.inner;
