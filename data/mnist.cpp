@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
 #include "tensor/autograd.h"
 
 namespace sakuga::data {
@@ -146,8 +147,9 @@ Tensor images_from(GzFile& f, const IdxHeader& h, int64_t n) {
   Tensor t = Tensor::empty({n, 1, int64_t(h.rows), int64_t(h.cols)}, DType::f32);
   float* p = t.data<float>();
   const size_t total = bytes.size();
-#pragma omp parallel for schedule(static) if (total > (size_t(1) << 20))
-  for (int64_t i = 0; i < int64_t(total); ++i) p[i] = float(bytes[size_t(i)]) / 255.0f;
+  kernels::cpu::parallel_for(int64_t(total), int64_t(1) << 20, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) p[i] = float(bytes[size_t(i)]) / 255.0f;
+  });
   return t;
 }
 

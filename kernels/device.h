@@ -128,11 +128,12 @@ Precision precision();
 Precision parse_precision(const std::string& s);  // throws on anything else
 const char* precision_name(Precision p);
 
-// CPU threads for OpenMP loops and OpenBLAS (one shared libgomp pool). Default: the
-// SAKUGA_THREADS environment variable, else 1. Why 1: sakuga's CPU steps are many short
-// parallel regions, and with any other busy process on the machine their spin-waiting
-// barriers made a 2-thread Fashion-MNIST step ~25× slower than 1 thread (measured on a
-// 2-core machine). Raise it (--threads, SAKUGA_THREADS) on an otherwise idle machine.
+// CPU threads of sakuga's thread pool (kernels/cpu/parallel.h), which runs every parallel CPU
+// loop and splits GEMMs (OpenBLAS and OpenMP themselves stay single-threaded). Default: the
+// SAKUGA_THREADS environment variable, else OMP_NUM_THREADS, else the physical cores this
+// process may run on. The pool never waits for a thread the OS has not scheduled, so a busy
+// machine slows a run toward single-thread speed instead of stalling it; results do not
+// depend on the thread count.
 int default_cpu_threads();
 void set_cpu_threads(int n);
 int cpu_threads();

@@ -1,9 +1,14 @@
 // Pieces of the device runtime shared by CUDA and CPU-only builds.
-#include <cblas.h>
-#include <omp.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
 
+#include "kernels/cpu/parallel.h"
 #include "kernels/device.h"
 
 namespace sakuga::device {
@@ -24,23 +29,56 @@ const char* precision_name(Precision p) {
   return "?";
 }
 
-int default_cpu_threads() {
-  const char* env = std::getenv("SAKUGA_THREADS");
-  if (!env || !*env) return 1;
+namespace {
+
+// A positive thread count from an environment variable, 0 when unset or empty.
+int threads_from_env(const char* name) {
+  const char* env = std::getenv(name);
+  if (!env || !*env) return 0;
   char* end = nullptr;
   long n = std::strtol(env, &end, 10);
-  SAKUGA_CHECK(end && *end == '\0' && n >= 1 && n <= 1024, "SAKUGA_THREADS: expected a thread count >= 1, got '",
+  SAKUGA_CHECK(end && *end == '\0' && n >= 1 && n <= 1024, name, ": expected a thread count from 1 to 1024, got '",
                env, "'");
   return int(n);
 }
 
-void set_cpu_threads(int n) {
-  SAKUGA_CHECK(n >= 1, "--threads: expected >= 1, got ", n);
-  omp_set_num_threads(n);
-  openblas_set_num_threads(n);
+// Physical cores among the CPUs this process may run on (SMT siblings count once), like
+// PyTorch's default; the CPU count when the topology cannot be read.
+int physical_cores_available() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return std::max(1u, std::thread::hardware_concurrency());
+  std::set<std::string> cores;
+  int cpus = 0;
+  bool topology = true;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (!CPU_ISSET(c, &set)) continue;
+    ++cpus;
+    std::ifstream f("/sys/devices/system/cpu/cpu" + std::to_string(c) + "/topology/thread_siblings_list");
+    std::string siblings;
+    if (f >> siblings)
+      cores.insert(siblings);
+    else
+      topology = false;
+  }
+  if (!topology || cores.empty()) return std::max(1, cpus);
+  return int(cores.size());
 }
 
-int cpu_threads() { return omp_get_max_threads(); }
+}  // namespace
+
+int default_cpu_threads() {
+  if (int n = threads_from_env("SAKUGA_THREADS")) return n;
+  if (int n = threads_from_env("OMP_NUM_THREADS")) return n;
+  return std::min(physical_cores_available(), 1024);
+}
+
+void set_cpu_threads(int n) {
+  SAKUGA_CHECK(n >= 1, "--threads: expected >= 1, got ", n);
+  kernels::cpu::set_pool_threads(n);
+}
+
+int cpu_threads() { return kernels::cpu::pool_threads(); }
 
 bool sync_launches_value(const char* env) { return env && std::string(env) == "1"; }
 

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
+
 namespace sakuga::kernels::cpu {
 
 namespace {
@@ -43,8 +45,9 @@ void cast(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t 
       using D = decltype(dtag);
       const S* s = static_cast<const S*>(src);
       D* d = static_cast<D*>(dst);
-#pragma omp parallel for if (n > 65536)
-      for (int64_t i = 0; i < n; ++i) d[i] = from_double<D>(to_double<S>(s[i]));
+      parallel_for(n, 65536, [=](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) d[i] = from_double<D>(to_double<S>(s[i]));
+      });
     });
   });
 }

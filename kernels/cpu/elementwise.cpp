@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
+
 namespace sakuga::kernels::cpu {
 
 namespace {
@@ -42,8 +44,9 @@ void unary_forward(UnaryOp op, const T* x, T* y, int64_t n, double a, double b) 
   with_unary(op, [&](auto tag) {
     constexpr UnaryOp O = decltype(tag)::value;
     const T ta = T(a), tb = T(b);
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) y[i] = unary_fwd<O>(x[i], ta, tb);
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) y[i] = unary_fwd<O>(x[i], ta, tb);
+    });
   });
 }
 
@@ -52,8 +55,9 @@ void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int6
   with_unary(op, [&](auto tag) {
     constexpr UnaryOp O = decltype(tag)::value;
     const T ta = T(a), tb = T(b);
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) gx[i] = unary_bwd<O>(x ? x[i] : T(0), y ? y[i] : T(0), gy[i], ta, tb);
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) gx[i] = unary_bwd<O>(x ? x[i] : T(0), y ? y[i] : T(0), gy[i], ta, tb);
+    });
   });
 }
 
@@ -64,21 +68,24 @@ void binary_forward(BinaryOp op, const T* a, const T* b, T* out, const Broadcast
   with_binary(op, [&](auto tag) {
     constexpr BinaryOp O = decltype(tag)::value;
     if (bc.same_layout()) {
-#pragma omp parallel for simd if (n > kParallelMin)
-      for (int64_t i = 0; i < n; ++i) out[i] = binary_fwd<O>(a[i], b[i]);
+      parallel_for(n, kParallelMin, [=](int64_t i0, int64_t i1) {
+#pragma omp simd
+        for (int64_t i = i0; i < i1; ++i) out[i] = binary_fwd<O>(a[i], b[i]);
+      });
       return;
     }
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t rem = i, ia = 0, ib = 0;
-      for (int d = nd - 1; d >= 0; --d) {
-        int64_t idx = rem % bc.out_shape[d];
-        rem /= bc.out_shape[d];
-        ia += idx * bc.a_strides[d];
-        ib += idx * bc.b_strides[d];
+    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        int64_t rem = i, ia = 0, ib = 0;
+        for (int d = nd - 1; d >= 0; --d) {
+          int64_t idx = rem % bc.out_shape[d];
+          rem /= bc.out_shape[d];
+          ia += idx * bc.a_strides[d];
+          ib += idx * bc.b_strides[d];
+        }
+        out[i] = binary_fwd<O>(a[ia], b[ib]);
       }
-      out[i] = binary_fwd<O>(a[ia], b[ib]);
-    }
+    });
   });
 }
 
@@ -96,27 +103,28 @@ void sum_to(const T* in, T* out, const SumTo& g) {
     in_strides[size_t(d)] = acc;
     acc *= g.in_shape[d];
   }
-#pragma omp parallel for if (n_out * n_red > kParallelMin)
-  for (int64_t j = 0; j < n_out; ++j) {
-    int64_t base = 0, rem = j;
-    for (int d = g.ndim - 1; d >= 0; --d) {
-      int64_t idx = rem % g.out_shape[d];
-      rem /= g.out_shape[d];
-      base += idx * in_strides[size_t(d)];
-    }
-    T s = T(0);
-    for (int64_t r = 0; r < n_red; ++r) {
-      int64_t off = 0, rr = r;
+  parallel_for(n_out, grain_for(n_red, kParallelMin), [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      int64_t base = 0, rem = j;
       for (int d = g.ndim - 1; d >= 0; --d) {
-        if (g.out_shape[d] != 1) continue;
-        int64_t idx = rr % g.in_shape[d];
-        rr /= g.in_shape[d];
-        off += idx * in_strides[size_t(d)];
+        int64_t idx = rem % g.out_shape[d];
+        rem /= g.out_shape[d];
+        base += idx * in_strides[size_t(d)];
       }
-      s += in[base + off];
+      T s = T(0);
+      for (int64_t r = 0; r < n_red; ++r) {
+        int64_t off = 0, rr = r;
+        for (int d = g.ndim - 1; d >= 0; --d) {
+          if (g.out_shape[d] != 1) continue;
+          int64_t idx = rr % g.in_shape[d];
+          rr /= g.in_shape[d];
+          off += idx * in_strides[size_t(d)];
+        }
+        s += in[base + off];
+      }
+      out[j] = s;
     }
-    out[j] = s;
-  }
+  });
 }
 
 #define SAKUGA_INSTANTIATE(T)                                                                   \

@@ -29,6 +29,7 @@
 #include <limits>
 
 #include "kernels/loss.h"  // softplus_neg, sigmoid_neg
+#include "kernels/cpu/parallel.h"
 
 namespace sakuga::kernels::cpu {
 
@@ -52,24 +53,25 @@ void binary_focal_forward(const T* logits, const T* target, int64_t count, doubl
                           T* dlogits) {
   const T g = T(gamma), a = T(alpha);
   const bool use_alpha = alpha >= 0;
-#pragma omp parallel for if (count > kParallelMin)
-  for (int64_t k = 0; k < count; ++k) {
-    const T z = logits[k], t = target[k];
-    const T p = sigmoid_neg(-z), pm = sigmoid_neg(z);        // σ(z), 1 − σ(z)
-    const T ce = t * softplus_neg(z) + (T(1) - t) * softplus_neg(-z);
-    const T q = p * (T(1) - t) + pm * t;
-    const T qg = pow_gamma(q, g);
-    const T at = use_alpha ? a * t + (T(1) - a) * (T(1) - t) : T(1);
-    loss[k] = at * ce * qg;
-    if (dlogits) {
-      T d = p * (T(1) - t) - pm * t;  // p − t
-      if (g != T(0)) {
-        const T r = q > T(0) ? p * pm / q : T(1);
-        d += g * (T(1) - T(2) * t) * ce * r;
+  parallel_for(count, kParallelMin / 4, [=](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const T z = logits[k], t = target[k];
+      const T p = sigmoid_neg(-z), pm = sigmoid_neg(z);        // σ(z), 1 − σ(z)
+      const T ce = t * softplus_neg(z) + (T(1) - t) * softplus_neg(-z);
+      const T q = p * (T(1) - t) + pm * t;
+      const T qg = pow_gamma(q, g);
+      const T at = use_alpha ? a * t + (T(1) - a) * (T(1) - t) : T(1);
+      loss[k] = at * ce * qg;
+      if (dlogits) {
+        T d = p * (T(1) - t) - pm * t;  // p − t
+        if (g != T(0)) {
+          const T r = q > T(0) ? p * pm / q : T(1);
+          d += g * (T(1) - T(2) * t) * ce * r;
+        }
+        dlogits[k] = at * qg * d;
       }
-      dlogits[k] = at * qg * d;
     }
-  }
+  });
 }
 
 template <class T>
@@ -84,42 +86,43 @@ void softmax_focal_forward(const T* logits, const int32_t* target, const T* weig
                  " is out of range [0, ", c, ") (and is not ignore_index ", ignore_index, ")");
   }
   const T g = T(gamma);
-#pragma omp parallel for if (items * c > kParallelMin)
-  for (int64_t j = 0; j < items; ++j) {
-    const int64_t b = j / inner, i = j % inner;
-    const T* xb = logits + b * c * inner + i;
-    T* db = dlogits ? dlogits + b * c * inner + i : nullptr;
-    const int64_t y = target[j];
-    if (y == ignore_index) {
-      loss[j] = T(0);
-      if (valid) valid[j] = T(0);
-      if (db)
-        for (int64_t k = 0; k < c; ++k) db[k * inner] = T(0);
-      continue;
-    }
-    T m = -std::numeric_limits<T>::infinity();
-    for (int64_t k = 0; k < c; ++k) m = std::max(m, xb[k * inner]);
-    T s = T(0);
-    for (int64_t k = 0; k < c; ++k) s += std::exp(xb[k * inner] - m);
-    const T lse = m + std::log(s);
-    const T l = xb[y * inner] - lse;  // log p_y ≤ 0
-    const T w = weight ? weight[y] : T(1);
-    const T q = -std::expm1(l);
-    const T qg = pow_gamma(q, g);
-    loss[j] = -w * qg * l;
-    if (valid) valid[j] = T(1);
-    if (db) {
-      T f = qg;
-      if (g != T(0)) {
-        const T py = std::exp(l);
-        const T sr = q > T(0) ? -l / q : T(1);
-        f = qg * (T(1) + g * py * sr);
+  parallel_for(items, grain_for(c, kParallelMin / 4), [=](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t b = j / inner, i = j % inner;
+      const T* xb = logits + b * c * inner + i;
+      T* db = dlogits ? dlogits + b * c * inner + i : nullptr;
+      const int64_t y = target[j];
+      if (y == ignore_index) {
+        loss[j] = T(0);
+        if (valid) valid[j] = T(0);
+        if (db)
+          for (int64_t k = 0; k < c; ++k) db[k * inner] = T(0);
+        continue;
       }
-      const T wf = w * f;
-      for (int64_t k = 0; k < c; ++k) db[k * inner] = wf * std::exp(xb[k * inner] - lse);
-      db[y * inner] = -wf * q;  // p_y − 1 = −q, without the cancellation
+      T m = -std::numeric_limits<T>::infinity();
+      for (int64_t k = 0; k < c; ++k) m = std::max(m, xb[k * inner]);
+      T s = T(0);
+      for (int64_t k = 0; k < c; ++k) s += std::exp(xb[k * inner] - m);
+      const T lse = m + std::log(s);
+      const T l = xb[y * inner] - lse;  // log p_y ≤ 0
+      const T w = weight ? weight[y] : T(1);
+      const T q = -std::expm1(l);
+      const T qg = pow_gamma(q, g);
+      loss[j] = -w * qg * l;
+      if (valid) valid[j] = T(1);
+      if (db) {
+        T f = qg;
+        if (g != T(0)) {
+          const T py = std::exp(l);
+          const T sr = q > T(0) ? -l / q : T(1);
+          f = qg * (T(1) + g * py * sr);
+        }
+        const T wf = w * f;
+        for (int64_t k = 0; k < c; ++k) db[k * inner] = wf * std::exp(xb[k * inner] - lse);
+        db[y * inner] = -wf * q;  // p_y − 1 = −q, without the cancellation
+      }
     }
-  }
+  });
 }
 
 #define SAKUGA_INSTANTIATE(T)                                                                                    \

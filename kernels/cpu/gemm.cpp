@@ -1,10 +1,11 @@
 // CPU reference of the GEMM family: OpenBLAS cblas_sgemm / cblas_dgemm on row-major data
-// (the convention of kernels/gemm.h is cblas's CblasRowMajor one, so arguments pass through).
+// (the convention of kernels/gemm.h is cblas's CblasRowMajor one, so arguments pass through),
+// split over the CPU thread pool (kernels/cpu/parallel.h).
 #include "kernels/gemm.h"
 
-#include <cblas.h>
-
 #include <climits>
+
+#include "kernels/cpu/parallel.h"
 
 namespace sakuga::kernels::cpu {
 
@@ -21,15 +22,6 @@ void check_args(const char* fn, bool trans_a, bool trans_b, int64_t M, int64_t N
   SAKUGA_CHECK(ldc >= (N > 1 ? N : 1), fn, ": ldc ", ldc, " < ", N);
 }
 
-inline void cblas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha, const float* A,
-                       int lda, const float* B, int ldb, float beta, float* C, int ldc) {
-  cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-inline void cblas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, double alpha,
-                       const double* A, int lda, const double* B, int ldb, double beta, double* C, int ldc) {
-  cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
 // C = alpha·op(A)·op(B) + beta·C for one matrix; arguments already checked.
 template <class T>
 void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
@@ -41,8 +33,7 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
       for (int64_t n = 0; n < N; ++n) C[m * ldc + n] = beta == T(0) ? T(0) : beta * C[m * ldc + n];
     return;
   }
-  cblas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(M), int(N), int(K),
-             alpha, A, int(lda), B, int(ldb), beta, C, int(ldc));
+  parallel_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace
@@ -53,9 +44,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   check_args("cpu::gemm", trans_a, trans_b, M, N, K, lda, ldb, ldc);
   gemm_one(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   if (bias && M > 0 && N > 0) {
-#pragma omp parallel for if (M * N > (1 << 16))
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t n = 0; n < N; ++n) C[m * ldc + n] += bias[n];
+    parallel_for(M, grain_for(N), [=](int64_t m0, int64_t m1) {
+      for (int64_t m = m0; m < m1; ++m)
+        for (int64_t n = 0; n < N; ++n) C[m * ldc + n] += bias[n];
+    });
   }
 }
 
@@ -66,20 +58,26 @@ void gemm_strided_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int6
   check_args("cpu::gemm_strided_batched", trans_a, trans_b, M, N, K, lda, ldb, ldc);
   SAKUGA_CHECK(batch >= 0 && stride_a >= 0 && stride_b >= 0 && stride_c >= 0,
                "cpu::gemm_strided_batched: negative batch or stride");
-  // One cblas call per matrix: OpenBLAS threads inside each product.
-  for (int64_t i = 0; i < batch; ++i)
-    gemm_one(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta, C + i * stride_c,
-             ldc);
+  // Products big enough to split run one after another, each split over the pool; small ones
+  // run several at a time, one product per chunk item.
+  const int64_t per_product = M * N * (K > 0 ? K : 1);
+  parallel_for(batch, per_product >= (int64_t(1) << 19) ? batch : grain_for(per_product, int64_t(1) << 20),
+               [=](int64_t i0, int64_t i1) {
+                 for (int64_t i = i0; i < i1; ++i)
+                   gemm_one(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
+                            C + i * stride_c, ldc);
+               });
 }
 
 template <class T>
 void gemm_bias_grad(const T* dC, T* db, int64_t M, int64_t N, int64_t ldc) {
-#pragma omp parallel for if (M * N > (1 << 16))
-  for (int64_t n = 0; n < N; ++n) {
-    T s = T(0);
-    for (int64_t m = 0; m < M; ++m) s += dC[m * ldc + n];
-    db[n] = s;
-  }
+  parallel_for(N, grain_for(M), [=](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      T s = T(0);
+      for (int64_t m = 0; m < M; ++m) s += dC[m * ldc + n];
+      db[n] = s;
+    }
+  });
 }
 
 #define SAKUGA_GEMM_INSTANTIATE(T)                                                                               \

@@ -5,11 +5,35 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/parallel.h"
+
 namespace sakuga::kernels::cpu {
 
 namespace {
 constexpr int64_t kParallelMin = 1 << 15;
+
+// The element loops over one chunk, as functions of their own (never inlined into the
+// parallel_for closure): there GCC keeps the loop-invariant tests (weight decay, AMSGrad,
+// momentum) inside the loop and does not vectorise it (3-4x slower Adam); compiled alone, the
+// loop is unswitched and vectorised as before.
+template <class T>
+__attribute__((noinline)) void sgd_range(T* p, const T* g, T* buf, int64_t n, T lr, T wd, T mu, T damp, bool nesterov, bool first) {
+  for (int64_t i = 0; i < n; ++i) sgd_elem<T>(p[i], g[i], buf ? buf + i : nullptr, lr, wd, mu, damp, nesterov, first);
 }
+
+template <class T>
+__attribute__((noinline)) void adam_range(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, T step_size, T b2s, T decay, T wd, T b1, T b2,
+                T eps) {
+  for (int64_t i = 0; i < n; ++i)
+    adam_elem<T>(p[i], g[i], m[i], v[i], vmax ? vmax + i : nullptr, step_size, b2s, decay, wd, b1, b2, eps);
+}
+
+template <class T>
+__attribute__((noinline)) void rmsprop_range(T* p, const T* g, T* sq, T* buf, T* ga, int64_t n, T lr, T wd, T alpha, T eps, T mu) {
+  for (int64_t i = 0; i < n; ++i)
+    rmsprop_elem<T>(p[i], g[i], sq[i], buf ? buf + i : nullptr, ga ? ga + i : nullptr, lr, wd, alpha, eps, mu);
+}
+}  // namespace
 
 template <class T>
 void sgd_step(const OptimTensor* ts, int64_t count, const SgdHyper& h) {
@@ -21,9 +45,9 @@ void sgd_step(const OptimTensor* ts, int64_t count, const SgdHyper& h) {
     const T lr = T(t.lr), wd = T(t.weight_decay), mu = T(h.momentum), damp = T(h.dampening);
     const bool first = t.step <= 1, nesterov = h.nesterov;
     const int64_t n = t.n;
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i)
-      sgd_elem<T>(p[i], g[i], buf ? buf + i : nullptr, lr, wd, mu, damp, nesterov, first);
+    parallel_for(n, kParallelMin / 4, [=](int64_t i0, int64_t i1) {
+      sgd_range<T>(p + i0, g + i0, buf ? buf + i0 : nullptr, i1 - i0, lr, wd, mu, damp, nesterov, first);
+    });
   }
 }
 
@@ -40,9 +64,10 @@ void adam_step(const OptimTensor* ts, int64_t count, const AdamHyper& h) {
     const T step_size = T(s.step_size), b2s = T(s.bias2_sqrt), decay = T(s.decay), wd = T(s.wd);
     const T b1 = T(h.beta1), b2 = T(h.beta2), eps = T(h.eps);
     const int64_t n = t.n;
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i)
-      adam_elem<T>(p[i], g[i], m[i], v[i], vmax ? vmax + i : nullptr, step_size, b2s, decay, wd, b1, b2, eps);
+    parallel_for(n, kParallelMin / 4, [=](int64_t i0, int64_t i1) {
+      adam_range<T>(p + i0, g + i0, m + i0, v + i0, vmax ? vmax + i0 : nullptr, i1 - i0, step_size, b2s, decay, wd, b1,
+                    b2, eps);
+    });
   }
 }
 
@@ -57,9 +82,10 @@ void rmsprop_step(const OptimTensor* ts, int64_t count, const RmspropHyper& h) {
     T* ga = static_cast<T*>(t.s2);
     const T lr = T(t.lr), wd = T(t.weight_decay), alpha = T(h.alpha), eps = T(h.eps), mu = T(h.momentum);
     const int64_t n = t.n;
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i)
-      rmsprop_elem<T>(p[i], g[i], sq[i], buf ? buf + i : nullptr, ga ? ga + i : nullptr, lr, wd, alpha, eps, mu);
+    parallel_for(n, kParallelMin / 4, [=](int64_t i0, int64_t i1) {
+      rmsprop_range<T>(p + i0, g + i0, sq + i0, buf ? buf + i0 : nullptr, ga ? ga + i0 : nullptr, i1 - i0, lr, wd, alpha,
+                       eps, mu);
+    });
   }
 }
 
@@ -87,8 +113,9 @@ void scale(T* const* grads, const int64_t* sizes, int64_t count, double coef) {
   for (int64_t k = 0; k < count; ++k) {
     T* g = grads[k];
     const int64_t n = sizes[k];
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) g[i] = g[i] * c;
+    parallel_for(n, kParallelMin, [=](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) g[i] = g[i] * c;
+    });
   }
 }
 
@@ -98,8 +125,9 @@ void clamp(T* const* grads, const int64_t* sizes, int64_t count, double clip) {
   for (int64_t k = 0; k < count; ++k) {
     T* g = grads[k];
     const int64_t n = sizes[k];
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) g[i] = g[i] < lo ? lo : (g[i] > hi ? hi : g[i]);
+    parallel_for(n, kParallelMin, [=](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) g[i] = g[i] < lo ? lo : (g[i] > hi ? hi : g[i]);
+    });
   }
 }
 

@@ -5,7 +5,12 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
+
 namespace sakuga::kernels::cpu {
+
+// Planes go to threads in chunks of about this many input pixels.
+constexpr int64_t kPlaneWork = 1 << 14;
 
 namespace {
 
@@ -29,69 +34,73 @@ std::vector<int64_t> nearest_taps(int64_t in, int64_t out) {
 template <class T>
 void resize_bilinear_forward(const T* x, T* y, const ResizeGeom& g) {
   auto th = taps<T>(g.H, g.OH, g.align_corners), tw = taps<T>(g.W, g.OW, g.align_corners);
-#pragma omp parallel for if (g.planes > 1)
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const T* xp = x + p * g.H * g.W;
-    T* yp = y + p * g.OH * g.OW;
-    for (int64_t oh = 0; oh < g.OH; ++oh) {
-      const LinearTap<T>& a = th[size_t(oh)];
-      const T* r0 = xp + a.i0 * g.W;
-      const T* r1 = xp + a.i1 * g.W;
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
-        const LinearTap<T>& b = tw[size_t(ow)];
-        yp[oh * g.OW + ow] = a.l0 * (b.l0 * r0[b.i0] + b.l1 * r0[b.i1]) + a.l1 * (b.l0 * r1[b.i0] + b.l1 * r1[b.i1]);
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* xp = x + p * g.H * g.W;
+      T* yp = y + p * g.OH * g.OW;
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        const LinearTap<T>& a = th[size_t(oh)];
+        const T* r0 = xp + a.i0 * g.W;
+        const T* r1 = xp + a.i1 * g.W;
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const LinearTap<T>& b = tw[size_t(ow)];
+          yp[oh * g.OW + ow] = a.l0 * (b.l0 * r0[b.i0] + b.l1 * r0[b.i1]) + a.l1 * (b.l0 * r1[b.i0] + b.l1 * r1[b.i1]);
+        }
       }
     }
-  }
+  });
 }
 
 template <class T>
 void resize_bilinear_backward(const T* gy, T* gx, const ResizeGeom& g) {
   auto th = taps<T>(g.H, g.OH, g.align_corners), tw = taps<T>(g.W, g.OW, g.align_corners);
-#pragma omp parallel for if (g.planes > 1)
-  for (int64_t p = 0; p < g.planes; ++p) {
-    T* gp = gx + p * g.H * g.W;
-    const T* gyp = gy + p * g.OH * g.OW;
-    std::fill(gp, gp + g.H * g.W, T(0));
-    for (int64_t oh = 0; oh < g.OH; ++oh) {
-      const LinearTap<T>& a = th[size_t(oh)];
-      T* r0 = gp + a.i0 * g.W;
-      T* r1 = gp + a.i1 * g.W;
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
-        const LinearTap<T>& b = tw[size_t(ow)];
-        T v = gyp[oh * g.OW + ow];
-        r0[b.i0] += a.l0 * b.l0 * v;
-        r0[b.i1] += a.l0 * b.l1 * v;
-        r1[b.i0] += a.l1 * b.l0 * v;
-        r1[b.i1] += a.l1 * b.l1 * v;
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      T* gp = gx + p * g.H * g.W;
+      const T* gyp = gy + p * g.OH * g.OW;
+      std::fill(gp, gp + g.H * g.W, T(0));
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        const LinearTap<T>& a = th[size_t(oh)];
+        T* r0 = gp + a.i0 * g.W;
+        T* r1 = gp + a.i1 * g.W;
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const LinearTap<T>& b = tw[size_t(ow)];
+          T v = gyp[oh * g.OW + ow];
+          r0[b.i0] += a.l0 * b.l0 * v;
+          r0[b.i1] += a.l0 * b.l1 * v;
+          r1[b.i0] += a.l1 * b.l0 * v;
+          r1[b.i1] += a.l1 * b.l1 * v;
+        }
       }
     }
-  }
+  });
 }
 
 template <class T>
 void resize_nearest_forward(const T* x, T* y, const ResizeGeom& g) {
   auto th = nearest_taps(g.H, g.OH), tw = nearest_taps(g.W, g.OW);
-#pragma omp parallel for if (g.planes > 1)
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const T* xp = x + p * g.H * g.W;
-    T* yp = y + p * g.OH * g.OW;
-    for (int64_t oh = 0; oh < g.OH; ++oh)
-      for (int64_t ow = 0; ow < g.OW; ++ow) yp[oh * g.OW + ow] = xp[th[size_t(oh)] * g.W + tw[size_t(ow)]];
-  }
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* xp = x + p * g.H * g.W;
+      T* yp = y + p * g.OH * g.OW;
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) yp[oh * g.OW + ow] = xp[th[size_t(oh)] * g.W + tw[size_t(ow)]];
+    }
+  });
 }
 
 template <class T>
 void resize_nearest_backward(const T* gy, T* gx, const ResizeGeom& g) {
   auto th = nearest_taps(g.H, g.OH), tw = nearest_taps(g.W, g.OW);
-#pragma omp parallel for if (g.planes > 1)
-  for (int64_t p = 0; p < g.planes; ++p) {
-    T* gp = gx + p * g.H * g.W;
-    const T* gyp = gy + p * g.OH * g.OW;
-    std::fill(gp, gp + g.H * g.W, T(0));
-    for (int64_t oh = 0; oh < g.OH; ++oh)
-      for (int64_t ow = 0; ow < g.OW; ++ow) gp[th[size_t(oh)] * g.W + tw[size_t(ow)]] += gyp[oh * g.OW + ow];
-  }
+  parallel_for(g.planes, grain_for(g.H * g.W, kPlaneWork), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      T* gp = gx + p * g.H * g.W;
+      const T* gyp = gy + p * g.OH * g.OW;
+      std::fill(gp, gp + g.H * g.W, T(0));
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) gp[th[size_t(oh)] * g.W + tw[size_t(ow)]] += gyp[oh * g.OW + ow];
+    }
+  });
 }
 
 #define SAKUGA_INSTANTIATE(T)                                                  \
