@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "kernels/copy.h"
+#include "kernels/cpu_alloc.h"
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
 
@@ -73,9 +74,7 @@ Storage::Storage(size_t nbytes, Device dev, Kind k) : bytes(nbytes), device(dev)
   } else if (kind == Kind::copy_target) {
     data = device::alloc_copy_target(alloc_bytes, dev.index);
   } else if (dev.is_cpu()) {
-    // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires.
-    data = std::aligned_alloc(64, (alloc_bytes + 63) / 64 * 64);
-    SAKUGA_CHECK(data, "out of host memory allocating ", nbytes, " bytes");
+    data = device::cpu_alloc(alloc_bytes);  // cached, 64-byte aligned (kernels/cpu_alloc.h)
   } else {
     data = device::alloc(alloc_bytes, dev.index);
   }
@@ -85,7 +84,7 @@ Storage::~Storage() {
   if (kind == Kind::pinned_host)
     device::free_pinned(data);
   else if (device.is_cpu())
-    std::free(data);
+    device::cpu_free(data, bytes ? bytes : 1);
   else
     device::free(data, device.index);  // regular and copy-target blocks alike
 }
