@@ -37,14 +37,37 @@ std::vector<float> pad_and_slant(const std::vector<float>& g28, float slant) {
   return out;
 }
 
-// Grey-level dilation (t > 0) or erosion (t < 0) with the 3 × 3 cross, blended by |t|.
+// Garment pixels (≥ kGarmentThreshold) in the 5 × 5 window around each pixel.
+std::vector<int> garment_counts5(const std::vector<float>& v) {
+  std::vector<int> n(v.size(), 0);
+  for (int y = 0; y < kN; ++y)
+    for (int x = 0; x < kN; ++x)
+      for (int dy = -2; dy <= 2; ++dy)
+        for (int dx = -2; dx <= 2; ++dx) {
+          const int xx = x + dx, yy = y + dy;
+          if (xx >= 0 && yy >= 0 && xx < kN && yy < kN && v[size_t(yy * kN + xx)] >= kGarmentThreshold)
+            ++n[size_t(y * kN + x)];
+        }
+  return n;
+}
+
+// Grey-level dilation (t > 0) or erosion (t < 0) with the 3 × 3 cross, blended by |t|. Erosion
+// spares pixels with fewer than kThickRegion garment pixels in their 5 × 5 window: thin parts
+// (sandal straps, bag handles: 1–2 px wide have at most 10) would vanish, and with them the
+// garment's identity; the edges of solid parts (15 at a straight edge) still recede.
+constexpr int kThickRegion = 13;
 std::vector<float> thicken(const std::vector<float>& v, float t) {
   if (t == 0.f) return v;
   std::vector<float> out(v.size());
   const bool dilate = t > 0;
   const float a = std::fabs(t);
+  const std::vector<int> counts = dilate ? std::vector<int>() : garment_counts5(v);
   for (int y = 0; y < kN; ++y)
     for (int x = 0; x < kN; ++x) {
+      if (!dilate && counts[size_t(y * kN + x)] < kThickRegion) {
+        out[size_t(y * kN + x)] = v[size_t(y * kN + x)];
+        continue;
+      }
       float m = v[size_t(y * kN + x)];
       const int nx[4] = {x - 1, x + 1, x, x}, ny[4] = {y, y, y - 1, y + 1};
       for (int k = 0; k < 4; ++k) {

@@ -8,7 +8,9 @@
 //   pad       2 px of background on each side → 32 × 32
 //   slant     horizontal shear x' = x + slant · (y − 16) about the centre row, bilinear
 //   thickness grey-level dilation (thickness > 0) or erosion (< 0) with the 3 × 3 cross,
-//             blended by |thickness|: −1 = one pixel thinner, +1 = one pixel thicker
+//             blended by |thickness|: −1 = one pixel thinner, +1 = one pixel thicker; erosion
+//             spares thin parts (fewer than 13 garment pixels in the 5 × 5 window), so straps
+//             and handles survive
 //   stroke    the ink weight per pixel, inside the silhouette (weight ≥ kSilhouette):
 //               fill     the garment's own shading, 0.45 … 1 of the ink
 //               outline  a 1 px ink contour (2 px when thickness > 0.5) over a 0.3 tint

@@ -9,8 +9,8 @@
 //
 // An image becomes (C, R, R) f32 in [−1, 1]: its central square (side = the shorter side) is
 // area-resampled to R × R (data/resize.h). RGB is the image composited over white (what a
-// viewer shows); with `alpha`, the alpha channel follows as a 4th channel (1 where the file has
-// none). Gray is repeated to RGB.
+// viewer shows); with `alpha`, the alpha channel follows as a 4th channel, also mapped to
+// [−1, 1] (+1 = opaque, also where the file has none). Gray is repeated to RGB.
 //
 // The train/validation split is by file name (data/sampling.h is_validation_name), so it does not
 // depend on the folder or on which other files exist.
