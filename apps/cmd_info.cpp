@@ -51,7 +51,7 @@ void ComputeOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--device", device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--precision", precision, "fp32 | tf32 | bf16 (default: tf32 on GPU, fp32 on CPU)");
   cmd->add_flag("--nondeterministic", nondeterministic, "allow faster nondeterministic GPU algorithms");
-  cmd->add_option("--threads", threads, "CPU threads (default: $SAKUGA_THREADS, else 1; see the README)");
+  cmd->add_option("--threads", threads, "CPU threads (default: $SAKUGA_THREADS, else $OMP_NUM_THREADS, else the physical cores)");
 }
 
 std::string ComputeOptions::apply() const {

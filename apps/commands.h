@@ -14,7 +14,7 @@ struct ComputeOptions {
   std::string device = "auto";
   std::string precision = "";  // default: tf32 on GPU, fp32 on CPU
   bool nondeterministic = false;
-  int threads = 0;  // 0: SAKUGA_THREADS, else 1
+  int threads = 0;  // 0: device::default_cpu_threads() (SAKUGA_THREADS, OMP_NUM_THREADS, the cores)
   void add_to(CLI::App* cmd);
   // Applies precision/determinism globally and returns the resolved device string.
   std::string apply() const;

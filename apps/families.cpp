@@ -1,13 +1,17 @@
 // Command-line hooks per family. gcn (cel, douga): dataset flags for train, eval, infer, synth.
+// gadn: data-source flags for train, eval, infer, synth.
 #include "apps/families.h"
 
 #include <filesystem>
 #include <map>
 
+#include "data/gadn/writer.h"
 #include "data/gcn/synth.h"
 #include "kernels/log.h"
+#include "nets/gadn/eval.h"
 #include "nets/gcn/eval.h"
 #include "nets/harness/config.h"
+#include "nets/harness/run_files.h"
 
 namespace sakuga::app {
 
@@ -136,7 +140,11 @@ int run_synth(SegTask task, const SynthArgs& a) {
       remove_old_synth_files(dir);
     }
   }
-  data::write_synth_dataset(a.out, task, a.count, a.seed, h, w, a.quiet);
+  harness::Progress progress("synth " + std::string(data::seg_task_name(task)), 0, a.count, "sample");
+  std::function<void(int64_t, int64_t)> report;
+  if (!a.quiet) report = [&progress](int64_t done, int64_t) { progress.update(done); };
+  data::write_synth_dataset(a.out, task, a.count, a.seed, h, w, report);
+  if (!a.quiet) progress.finish();
   if (!a.quiet) log::info("synth: wrote {} {} samples of {}x{} to {}", a.count, data::seg_task_name(task), h, w, a.out);
   return 0;
 }
@@ -162,11 +170,144 @@ FamilyCli gcn_cli(SegTask task) {
   return c;
 }
 
+
+// ---- gadn ---------------------------------------------------------------------------------------
+
+void gadn_train_flags(CLI::App* cmd, std::vector<std::string>& sets) {
+  auto* folder = cmd->add_option_function<std::string>(
+      "--data",
+      [&sets](const std::string& dir) {
+        sets.push_back("data.source=\"folder\"");
+        sets.push_back("data.dir=" + Json(dir).dump());
+      },
+      "a folder per label: DIR/<label>/*.png (e.g. from sakuga synth gadn)");
+  auto* fm = cmd->add_flag_callback(
+      "--fmnist-artists", [&sets] { sets.push_back("data.source=\"fmnist-artists\""); },
+      "Fashion-MNIST drawn by K artists (the default)");
+  auto* portraits = cmd->add_flag_callback(
+      "--portraits", [&sets] { sets.push_back("data.source=\"portraits\""); },
+      "synthetic anime-like portraits drawn by K artists");
+  folder->excludes(fm)->excludes(portraits);
+  fm->excludes(portraits);
+}
+
+struct GadnModelArgs {
+  gadn::ModelSource src;
+  ComputeOptions compute;
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--ckpt", src.ckpt, "a gadn training checkpoint (RUN/checkpoints/last.safetensors)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--config", src.config_files, "config files over the checkpoint's own")->check(CLI::ExistingFile);
+    cmd->add_option("--set", src.sets, "override a config key (repeatable)");
+    compute.add_to(cmd);
+  }
+};
+
+void gadn_eval(CLI::App* cmd, Action& action) {
+  static GadnModelArgs m;
+  static gadn::EvalOptions a;
+  m.add_to(cmd);
+  cmd->add_option("--data", a.data_dir, "held-out folder DIR/<label>/*.png + factors.jsonl (sakuga synth gadn)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--json", a.json_file, "write the tables as JSON (keys distance, naive_bayes, swap)");
+  cmd->add_option("--classifier-steps", a.classifier_steps,
+                  "training steps of each swap-accuracy classifier (0: no swap accuracy)")
+      ->capture_default_str();
+  cmd->add_option("--seed", a.seed, "seed of the swap classifiers and the swapped labels")->capture_default_str();
+  cmd->callback([&action] {
+    action = [] {
+      a.model = m.src;
+      a.model.device = m.compute.apply();
+      return gadn::run_eval(a);
+    };
+  });
+}
+
+void gadn_infer(CLI::App* cmd, Action& action) {
+  static GadnModelArgs m;
+  static gadn::InferOptions a;
+  m.add_to(cmd);
+  auto* enc = cmd->add_option("--encode", a.encode, "images to encode: writes mu and sigma (N, Z) to --out")
+                  ->check(CLI::ExistingFile);
+  auto* in = cmd->add_option("--input", a.inputs, "images to redraw in other styles")->check(CLI::ExistingFile);
+  enc->excludes(in);
+  cmd->add_option("--style", a.styles, "labels to draw the inputs in (comma-separated or repeated)")->delimiter(',');
+  cmd->add_option("--random-styles", a.random_styles, "also N styles drawn from the prior N(0, I)");
+  cmd->add_flag("--grid", a.grid, "also write one content x style sheet, DIR/grid.png");
+  cmd->add_option("--seed", a.seed, "seed of the random styles")->capture_default_str();
+  cmd->add_option("--out", a.out, "codes file (--encode) or output folder (--input)")->required();
+  cmd->callback([&action] {
+    action = [] {
+      a.model = m.src;
+      a.model.device = m.compute.apply();
+      return gadn::run_infer(a);
+    };
+  });
+}
+
+struct GadnSynthArgs {
+  std::string kind = "fmnist-artists", out, split = "test";
+  int64_t count = 512, size = 0;
+  uint64_t seed = 0;
+  int artists = data::gadn::kDefaultArtists;
+  bool overwrite = false, quiet = false;
+};
+
+int run_gadn_synth(const GadnSynthArgs& a) {
+  data::gadn::SynthOptions o;
+  o.kind = data::gadn::parse_synth_kind(a.kind);
+  o.count = a.count;
+  o.seed = a.seed;
+  o.size = a.size;
+  o.split = a.split;
+  o.artists = a.artists;
+  o.overwrite = a.overwrite;
+  harness::Progress progress("synth gadn", 0, a.count, "image");
+  if (!a.quiet) o.progress = [&progress](int64_t done, int64_t) { progress.update(done); };
+  data::gadn::write_gadn_dataset(a.out, o);
+  if (!a.quiet) {
+    progress.finish();
+    log::info("synth gadn: wrote {} {} images to {}", a.count, a.kind, a.out);
+  }
+  return 0;
+}
+
+void gadn_synth(CLI::App* cmd, Action& action) {
+  static GadnSynthArgs a;
+  cmd->add_option("--kind", a.kind, "fmnist-artists | portraits")
+      ->check(CLI::IsMember({"fmnist-artists", "portraits"}))
+      ->capture_default_str();
+  cmd->add_option("--out", a.out, "dataset folder to write (absent or empty unless --overwrite)")->required();
+  cmd->add_option("--count", a.count, "number of images (image i is drawn by artist i mod K)")->capture_default_str();
+  cmd->add_option("--seed", a.seed, "which garments / portrait contents")->capture_default_str();
+  cmd->add_option("--size", a.size, "image size R (fmnist-artists: 32 only; 0: the kind's default)");
+  cmd->add_option("--split", a.split, "fmnist-artists: garments of the test split (held out) or train")
+      ->check(CLI::IsMember({"test", "train"}))
+      ->capture_default_str();
+  cmd->add_option("--artists", a.artists, "number of artists K (as the training run's data.artists)")
+      ->capture_default_str();
+  cmd->add_flag("--overwrite", a.overwrite, "replace a previous gadn dataset in --out");
+  cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
+  cmd->callback([&action] { action = [] { return run_gadn_synth(a); }; });
+}
+
+FamilyCli gadn_cli() {
+  FamilyCli c;
+  c.train_flags = gadn_train_flags;
+  c.eval = gadn_eval;
+  c.infer = gadn_infer;
+  c.synth = gadn_synth;
+  return c;
+}
+
 }  // namespace
 
 const FamilyCli& family_cli(const std::string& family) {
   static const std::map<std::string, FamilyCli> hooks{{"cel", gcn_cli(SegTask::cel)},
-                                                      {"douga", gcn_cli(SegTask::douga)}};
+                                                      {"douga", gcn_cli(SegTask::douga)},
+                                                      {"gadn", gadn_cli()}};
   static const FamilyCli none;
   auto it = hooks.find(family);
   return it == hooks.end() ? none : it->second;

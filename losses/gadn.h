@@ -12,9 +12,11 @@
 //                           the nested-dropout keep probabilities p^i
 //   kl_divergence           the KL alone (no sample)
 //   classifier_nll          −(1/B) Σ_b log C(x)[a_b]       (C1 on x'.detach(), C2 on real x)
-//   c1_adversarial_loss     capped:   −(1/B) Σ_b max(log C1(x')[a_b], log freq_{a_b})
-//                           uncapped: −(1/B) Σ_b log C1(x')[a_b]      (E, G, S minimise −λ_C1·L_C1
-//                           = λ_C1 × this; the family multiplies by λ_C1)
+//   c1_adversarial_loss     L_C1, C1's NLL of the original label on x', capped at chance:
+//                           capped:   −(1/B) Σ_b max(log C1(x')[a_b], log freq_{a_b})
+//                           uncapped: −(1/B) Σ_b log C1(x')[a_b]
+//                           (the code's cla_adv_loss). E, G, S MAXIMISE it: their objective has
+//                           −λ_C1·L_C1, so once x' is at chance for C1 the term has no gradient.
 //   negative_log_unlikelihood  NLU = −(1/B) Σ_b log(1 − exp(log C2(x̃)[a'_b]) + 1e−6)
 //   lsgan_discriminator_loss   (1/B) Σ (D(x) − 1)² + (1/B') Σ (D(x̃) + 1)²
 //   lsgan_generator_loss       (1/B) Σ D(x̃)²                        (× λ_D by the family)

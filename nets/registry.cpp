@@ -1,6 +1,7 @@
 #include "nets/registry.h"
 
 #include "nets/fmnist/train.h"
+#include "nets/gadn/train.h"
 #include "nets/gcn/train.h"
 #include "nets/toygan/toygan.h"
 
@@ -19,6 +20,9 @@ const std::vector<FamilyEntry>& families() {
                    std::string("python3 bench/torch_gcn_train.py ") + data::seg_task_name(task) +
                        " --config <the same> --sakuga-json <--json file>"});
     }
+    v.push_back({"gadn", "GADN style/content disentanglement (Xiang & Li): stage 1, C2 pre-training, stage 2",
+                 gadn::default_config, gadn::make_family,
+                 "python3 bench/torch_gadn_train.py --sakuga-json <--json file>"});
     v.push_back({"fashion-mnist", "small CNN on Fashion-MNIST (Debian dataset-fashion-mnist)", fmnist::default_config,
                  [](const Config& cfg, Device dev, bool) { return fmnist::make_family(cfg, dev); },
                  "python3 bench/torch_fmnist_train.py --sakuga-json <--json file>"});

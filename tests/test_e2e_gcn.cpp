@@ -249,7 +249,7 @@ TEST_SUITE("e2e") {
 // batch (built by parallel workers), and a resumed run that reads the same batches.
 TEST_CASE("gcn: training on a folder dataset, across epochs, resumes bit-identically") {
   const std::string ds = temp_dir("folder-data"), a = temp_dir("folder-a"), b = temp_dir("folder-b");
-  data::write_synth_dataset(ds, data::SegTask::douga, 7, 3, 64, 64, /*quiet=*/true);
+  data::write_synth_dataset(ds, data::SegTask::douga, 7, 3, 64, 64);
   Config c = tiny(data::SegTask::douga, 6);
   c.set("data.synthetic=false");
   c.set("data.dir=" + Json(ds).dump());

@@ -421,7 +421,6 @@ TEST_CASE("synth gadn: fmnist-artists written and read back with its factors") {
   opt.seed = 5;
   opt.artists = 4;
   opt.max_garments = 10;  // count > garments: the shuffle goes round twice
-  opt.quiet = true;
   int64_t calls = 0, last = 0;
   opt.progress = [&](int64_t done, int64_t total) {
     ++calls;
@@ -471,7 +470,6 @@ TEST_CASE("synth gadn: portraits written and read back with their factors and ey
   opt.seed = 11;
   opt.artists = 3;
   opt.size = 32;
-  opt.quiet = true;
   write_gadn_dataset(d / "set", opt);
   LabelFolderDataset ds(d / "set", {32, false});
   CHECK(ds.size() == 9);
@@ -501,7 +499,6 @@ TEST_CASE("synth gadn: bad options and occupied folders are refused, naming the 
   opt.count = 4;
   opt.artists = 2;
   opt.size = 32;
-  opt.quiet = true;
   CHECK_ERROR(parse_synth_kind("mnist"), "expected 'fmnist-artists' or 'portraits'");
   CHECK(parse_synth_kind("portraits") == SynthKind::portraits);
   CHECK(std::string(synth_kind_name(SynthKind::fmnist_artists)) == "fmnist-artists");

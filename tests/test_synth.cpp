@@ -152,7 +152,7 @@ TEST_SUITE("data") {
     CHECK_ERROR(synth_background(0, 10, 10), "at least 16x16");
     CHECK_ERROR(synth_texture(0, 16, 0), "at least 16x16");
     SynthTempDir tmp;
-    CHECK_ERROR(write_synth_dataset(tmp.path + "/d", SegTask::cel, 0, 0, 32, 32, true), "count must be at least 1");
+    CHECK_ERROR(write_synth_dataset(tmp.path + "/d", SegTask::cel, 0, 0, 32, 32), "count must be at least 1");
   }
 
   TEST_CASE("synth: labels, cel mask and frame are consistent") {
@@ -231,7 +231,7 @@ TEST_SUITE("data") {
   TEST_CASE("synth: write_synth_dataset writes a folder SegDataset loads back") {
     SynthTempDir tmp;
     const std::string dir = tmp.path + "/douga";
-    write_synth_dataset(dir, SegTask::douga, 3, 9, 32, 40, true);
+    write_synth_dataset(dir, SegTask::douga, 3, 9, 32, 40);
     CHECK(count_png(dir + "/frames") == 3);
     CHECK(count_png(dir + "/masks") == 3);
     CHECK(count_png(dir + "/douga") == 3);
@@ -267,7 +267,7 @@ TEST_SUITE("data") {
     }
 
     const std::string cdir = tmp.path + "/cel";
-    write_synth_dataset(cdir, SegTask::cel, 2, 9, 24, 24, true);
+    write_synth_dataset(cdir, SegTask::cel, 2, 9, 24, 24);
     CHECK(!std::filesystem::exists(cdir + "/douga"));
     SegDataset cds(cdir, SegTask::cel);
     REQUIRE(cds.size() == 2);

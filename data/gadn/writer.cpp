@@ -104,7 +104,6 @@ void write_gadn_dataset(const std::string& dir, const SynthOptions& opt) {
   const int64_t n = garments ? garments->size() : 0;
   std::vector<int64_t> order;
   int64_t order_epoch = -1;
-  const int64_t report_every = std::max<int64_t>(1, (opt.count + 9) / 10);
   for (int64_t i = 0; i < opt.count; ++i) {
     const int artist = int(i % opt.artists);
     const std::string label = artist_label(artist);
@@ -140,9 +139,6 @@ void write_gadn_dataset(const std::string& dir, const SynthOptions& opt) {
     factors << line.dump() << '\n';
     SAKUGA_CHECK(factors, "synth gadn: write error on ", tmp_path);
     if (opt.progress) opt.progress(i + 1, opt.count);
-    if (!opt.quiet && ((i + 1) % report_every == 0 || i + 1 == opt.count))
-      std::fprintf(stderr, "synth gadn: %lld/%lld images (%d%%) in %s\n", static_cast<long long>(i + 1),
-                   static_cast<long long>(opt.count), int((i + 1) * 100 / opt.count), dir.c_str());
   }
   factors.close();
   SAKUGA_CHECK(factors, "synth gadn: write error on ", tmp_path);

@@ -39,7 +39,6 @@ struct SynthOptions {
   // A non-empty DIR is refused unless overwrite is set and DIR holds a previous gadn dataset
   // (a factors.jsonl); then its contents are replaced.
   bool overwrite = false;
-  bool quiet = false;                                          // no progress lines on stderr
   std::function<void(int64_t done, int64_t total)> progress;  // called after each image when set
 };
 

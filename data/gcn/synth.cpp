@@ -412,7 +412,7 @@ uint64_t synth_sample_seed(uint64_t seed, int64_t index) {
 }
 
 void write_synth_dataset(const std::string& dir, SegTask task, int64_t count, uint64_t seed, int64_t h, int64_t w,
-                         bool quiet) {
+                         const std::function<void(int64_t done, int64_t total)>& progress) {
   namespace fs = std::filesystem;
   SAKUGA_CHECK(count >= 1, "write_synth_dataset: count must be at least 1, got ", count);
   check_size("write_synth_dataset", h, w);
@@ -424,7 +424,6 @@ void write_synth_dataset(const std::string& dir, SegTask task, int64_t count, ui
     fs::create_directories(fs::path(dir) / s, ec);
     SAKUGA_CHECK(!ec, "write_synth_dataset: cannot create ", (fs::path(dir) / s).string(), ": ", ec.message());
   }
-  int64_t step = std::max<int64_t>(1, (count + 9) / 10);
   for (int64_t i = 0; i < count; ++i) {
     SegSample s = synth_sample(synth_sample_seed(seed, i), h, w);
     char name[32];
@@ -432,9 +431,7 @@ void write_synth_dataset(const std::string& dir, SegTask task, int64_t count, ui
     write_png_tensor((fs::path(dir) / "frames" / name).string(), s.frame);
     write_png_tensor((fs::path(dir) / "masks" / name).string(), s.mask);
     if (douga) write_douga_png((fs::path(dir) / "douga" / name).string(), s.douga);
-    if (!quiet && ((i + 1) % step == 0 || i + 1 == count))
-      std::fprintf(stderr, "synth: %lld/%lld samples (%d%%) in %s\n", static_cast<long long>(i + 1),
-                   static_cast<long long>(count), int((i + 1) * 100 / count), dir.c_str());
+    if (progress) progress(i + 1, count);
   }
   for (int k = 0; k < 4; ++k) {
     char name[32];

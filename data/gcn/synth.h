@@ -12,6 +12,7 @@
 //     the cel mask)
 //   finally mild blur, noise and JPEG-like blockiness on the frame only.
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "data/gcn/seg_dataset.h"
@@ -29,8 +30,9 @@ uint64_t synth_sample_seed(uint64_t seed, int64_t index);
 
 // Writes `count` samples (synth_sample(synth_sample_seed(seed, i), h, w)) as a dataset folder of
 // the task's layout (cel: frames/ + masks/; douga: frames/ + douga/ + masks/), names
-// "synth-000000.png" …, plus 4 backgrounds/ and 4 textures/. Progress on stderr unless quiet.
+// "synth-000000.png" …, plus 4 backgrounds/ and 4 textures/. 
+// `progress(done, count)` is called after each sample when set (the command line draws a bar).
 void write_synth_dataset(const std::string& dir, SegTask task, int64_t count, uint64_t seed, int64_t h, int64_t w,
-                         bool quiet = false);
+                         const std::function<void(int64_t done, int64_t total)>& progress = {});
 
 }  // namespace sakuga::data

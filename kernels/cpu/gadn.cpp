@@ -2,8 +2,9 @@
 //
 // Each sum is cut into fixed chunks of kChunk elements; a chunk is summed in double in
 // increasing index order and the chunk sums are added in chunk order, so the result depends on
-// the shape only, not on the number of OpenMP threads.
+// the shape only, not on the number of threads (kernels/cpu/parallel.h).
 #include "kernels/gadn.h"
+#include "kernels/cpu/parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,13 +21,12 @@ template <class F>
 double chunked_sum(int64_t n, F&& term) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<double> partial(size_t(chunks), 0.0);
-#pragma omp parallel for if (chunks > 1)
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t lo = c * kChunk, hi = std::min(n, lo + kChunk);
+  double* out = partial.data();
+  parallel_for(n, kChunk, [=, &term](int64_t lo, int64_t hi) {
     double s = 0;
     for (int64_t k = lo; k < hi; ++k) s += term(k);
-    partial[size_t(c)] = s;
-  }
+    out[lo / kChunk] = s;
+  });
   double total = 0;
   for (double s : partial) total += s;
   return total;
@@ -76,13 +76,14 @@ void gaussian_kl_backward(const T* mu, const T* sigma, const T* eps, const T* w,
                           const T* gkl, T* gmu, T* gsigma) {
   const T gk = gkl[0] / T(B);
   const int64_t n = B * Z;
-#pragma omp parallel for if (n > (1 << 15))
-  for (int64_t k = 0; k < n; ++k) {
-    const T s = sigma[k];
-    const T wk = w ? w[k % Z] * gk : gk;
-    if (gmu) gmu[k] = gz[k] + wk * mu[k];
-    if (gsigma) gsigma[k] = (eps ? gz[k] * eps[k] : T(0)) + wk * (s - T(1) / s);
-  }
+  parallel_for(n, 1 << 15, [=](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) {
+      const T s = sigma[k];
+      const T wk = w ? w[k % Z] * gk : gk;
+      if (gmu) gmu[k] = gz[k] + wk * mu[k];
+      if (gsigma) gsigma[k] = (eps ? gz[k] * eps[k] : T(0)) + wk * (s - T(1) / s);
+    }
+  });
 }
 
 #define SAKUGA_INSTANTIATE(T)                                                                                         \

@@ -40,6 +40,10 @@ void load_weights(nn::Module& net, const io::SafetensorsFile& file, const std::s
 LoadedModel load_model(SegTask task, const std::string& ckpt, const std::vector<std::string>& files,
                        const std::vector<std::string>& sets, Device dev) {
   io::SafetensorsFile file = io::load_safetensors(ckpt);
+  // A training checkpoint of another family (a douga one for cel is caught by model.task below).
+  if (auto it = file.metadata.find("family"); it != file.metadata.end())
+    SAKUGA_CHECK(it->second == "cel" || it->second == "douga", ckpt, ": a checkpoint of family '", it->second,
+                 "', not a gcn (cel / douga) model");
   ConfigSources src;
   src.files = files;
   src.sets = sets;

@@ -145,6 +145,10 @@ class Family {
   virtual Batch make_batch(int64_t step) const = 0;
   // One training step: forward passes, losses and ctx.update(...) for the active optimisers.
   virtual void step(const Batch& batch, StepContext& ctx) = 0;
+  // Called at the first step of each stage, before that step's batch and dump (so a dump's
+  // weights are the stage's starting weights): e.g. a network initialised from another's. A run
+  // resumed mid-stage does not call it again (its checkpoint holds the result).
+  virtual void begin_stage(const Stage& stage) {}
   // Validation, under NoGradGuard, at train.eval_every and at the end. Switching networks to eval
   // mode is the family's business; the harness restores every network's mode afterwards.
   virtual EvalReport evaluate(EvalContext& ctx) { return {}; }

@@ -458,6 +458,7 @@ RunSummary Trainer::run() {
     ctx.stage_ = &stage;
     ctx.device_ = dev;
     ctx.parts_ = &parts_;
+    if (step_ == stage.first_step) family_.begin_stage(stage);
     ctx.dumping_ = !opt_.dump_first_step.empty() && step_ == stage.first_step;
     const std::string dump_file = ctx.dumping_ ? dump_path(opt_.dump_first_step, family_, si) : "";
     if (ctx.dumping_) {

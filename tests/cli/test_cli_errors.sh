@@ -72,6 +72,33 @@ else
   echo "FAIL infer on a good checkpoint"; fail=1
 fi
 
+# gadn: a small held-out folder, then one problem at a time in copies of it.
+"$sakuga" synth gadn --kind fmnist-artists --out "$tmp/g" --count 8 --artists 2 --quiet || { echo "FAIL synth gadn"; exit 1; }
+gtrain=(train gadn --set data.artists=2 --set data.train_limit=64 --set data.val_count=8 --set data.batch=2
+        --set model.channels=[8,8,8] --set model.fc=16 --set model.z=4 --set train.stages.stage1.steps=1
+        --set train.stages.c2.steps=1 --set train.stages.stage2.steps=1 --set train.stages.c2.batch=2)
+mkdir -p "$tmp/g1/a" "$tmp/g1/b"; cp "$tmp/g/artist-00/"*.png "$tmp/g1/a/"; cp "$tmp/g/artist-01/fmnist-000001.png" "$tmp/g1/b/"
+expect_error "gadn label folder with one image" "g1/b" "$sakuga" "${gtrain[@]}" --data "$tmp/g1" --out "$tmp/grun"
+cp -r "$tmp/g" "$tmp/gbad"; echo "not a png" > "$tmp/gbad/artist-01/fmnist-000003.png"
+expect_error "gadn unreadable PNG" "fmnist-000003.png" "$sakuga" "${gtrain[@]}" --data "$tmp/gbad" --out "$tmp/grun"
+expect_error "gadn stage 2 without stage 1" "train.init" "$sakuga" "${gtrain[@]}" --out "$tmp/grun" \
+  --set train.stages.stage1.steps=0
+expect_error "gadn eval of a douga checkpoint" "not gadn" "$sakuga" eval gadn --ckpt "$ck" --data "$tmp/g"
+expect_error "gadn init from a douga checkpoint" "family 'douga'" "$sakuga" "${gtrain[@]}" --out "$tmp/grun" \
+  --set train.init="\"$ck\""
+"$sakuga" "${gtrain[@]}" --out "$tmp/ggood" > /dev/null 2>&1 || { echo "FAIL training a gadn checkpoint"; exit 1; }
+gck="$tmp/ggood/checkpoints/last.safetensors"
+expect_error "gadn unknown --style label" "no label 'nobody'" "$sakuga" infer gadn --ckpt "$gck" \
+  --input "$tmp/g/artist-00/fmnist-000000.png" --style artist-01,nobody --out "$tmp/gout"
+expect_error "gadn checkpoint for douga" "family 'gadn', not a gcn" "$sakuga" infer douga --ckpt "$gck" \
+  --input "$tmp/ok/frames/synth-000000.png" --out "$tmp/pred"
+if "$sakuga" infer gadn --ckpt "$gck" --input "$tmp/g/artist-00/fmnist-000000.png" --style artist-01 --grid \
+     --out "$tmp/gout" > /dev/null 2>&1 && [ -f "$tmp/gout/fmnist-000000.artist-01.png" ] && [ -f "$tmp/gout/grid.png" ]; then
+  echo "ok   infer gadn writes NAME.LABEL.png and grid.png"
+else
+  echo "FAIL infer gadn on a good checkpoint"; fail=1
+fi
+
 # `sakuga info` says whether kernel launches are synchronised (SAKUGA_SYNC_LAUNCHES=1).
 if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchronised after each launch" &&
    SAKUGA_SYNC_LAUNCHES=0 "$sakuga" info 2>&1 | grep -q "kernel launches: asynchronous"; then
