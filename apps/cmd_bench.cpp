@@ -30,15 +30,16 @@ int run_bench(const FamilyEntry& fam, const BenchArgs& a) {
   auto family = fam.make(cfg, dev, true);
   const auto timings = harness::bench(*family, a.steps, a.warmup);
   const std::string device_name = dev.is_cuda() ? device::devices().at(size_t(dev.index)).name : "cpu";
-  const double batch = double(family->batch_size());
   if (!fam.torch_twin.empty()) log::info("the PyTorch twin of this step: {}", fam.torch_twin);
   Json stages = Json::array();
   for (const auto& t : timings) {
+    const double batch = double(t.batch);
     fmt::print("{} [{}] on {}: {:.2f} ms/step, {:.2f} images/s, peak {:.1f} MiB\n", fam.name, t.stage, device_name,
                t.ms_per_step, batch * t.batches_per_s, double(t.peak_bytes) / (1 << 20));
     stages.push_back({{"stage", t.stage},
                       {"ms_per_step", t.ms_per_step},
                       {"images_per_s", batch * t.batches_per_s},
+                      {"batch", t.batch},
                       {"peak_bytes", t.peak_bytes}});
   }
   if (!a.json_file.empty()) {
@@ -47,6 +48,7 @@ int run_bench(const FamilyEntry& fam, const BenchArgs& a) {
            {"ms_per_step", stages[0]["ms_per_step"]}, {"images_per_s", stages[0]["images_per_s"]},
            {"peak_bytes", stages[0]["peak_bytes"]},   {"device", device_name},
            {"steps", a.steps},        {"warmup", a.warmup},
+           {"threads", device::cpu_threads()},
            {"stages", stages},        {"config", cfg.json()}};
     harness::write_file_atomic(a.json_file, j.dump(2) + "\n");
   }

@@ -19,11 +19,10 @@ a' != a; timing does not depend on the values):
 A stage with 0 steps in the config is left out, as sakuga does. Differences from sakuga's step
 that remain: the learning-rate schedules (optim.*.warmup etc.) are not applied (a constant lr;
 one scalar per step in sakuga); the nested-dropout mask is drawn on the device here, on the host
-and copied in sakuga; the images_per_s column uses the first stage's batch for every stage, as
-sakuga's JSON does (c2's batch may differ); on a GPU PyTorch's default TF32 flags are kept
+and copied in sakuga; on a GPU PyTorch's default TF32 flags are kept
 (cuDNN convolutions TF32, matmuls not), while sakuga's GPU default (--precision tf32) uses TF32 for
-both. Sakuga runs 1 CPU thread unless its --threads / $SAKUGA_THREADS say otherwise: give this
-script the same --threads. The first step of a stage is slow (oneDNN set-up): keep --warmup >= 1.
+both. Sakuga runs as many CPU threads as physical cores unless its --threads / $SAKUGA_THREADS
+say otherwise: give this script the same --threads. The first step of a stage is slow (oneDNN set-up): keep --warmup >= 1.
 """
 import math
 import os
@@ -234,8 +233,7 @@ def main():
 
     n_steps, warmup = a.steps or s["steps"], a.warmup if a.warmup is not None else s["warmup"]
     stage_ms = {name: twin.time_steps(fn, n_steps, warmup, dev) for name, fn in steps.items()}
-    first = next(iter(steps))  # sakuga's images_per_s: the first stage's batch for every stage
-    twin.report(a, "gadn", s, stage_ms, st[first]["batch"] or cfg["data"]["batch"], dev)
+    twin.report(a, "gadn", s, stage_ms, {name: st[name]["batch"] or cfg["data"]["batch"] for name in steps}, dev)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def parser(description):
     ap.add_argument("--steps", type=int, help="timed steps (default: the sakuga run's)")
     ap.add_argument("--warmup", type=int, help="untimed steps first (default: the sakuga run's)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--threads", type=int, default=1, help="CPU threads")
+    ap.add_argument("--threads", type=int, help="CPU threads (default: the sakuga run's)")
     ap.add_argument("--json", help="write the result as JSON")
     return ap
 
@@ -28,7 +28,7 @@ def parser(description):
 def load(a):
     with open(a.sakuga_json) as f:
         s = json.load(f)
-    torch.set_num_threads(a.threads)
+    torch.set_num_threads(a.threads or s.get("threads", 1))
     return s, s["config"], torch.device(a.device)
 
 
@@ -47,12 +47,14 @@ def time_steps(step, steps, warmup, dev):
 
 
 def report(a, family, sakuga, stage_ms, batch, dev):
-    """stage_ms: {stage name: torch ms/step}. Prints one line per stage with the ratio."""
+    """stage_ms: {stage name: torch ms/step}; batch: images per step, one number or {stage: n}.
+    Prints one line per stage with the ratio."""
     name = torch.cuda.get_device_name() if dev.type == "cuda" else "cpu"
     by_stage = {st["stage"]: st for st in sakuga.get("stages", [])}
     result = {"framework": "torch", "version": torch.__version__, "family": family, "device": name, "stages": []}
     for stage, ms in stage_ms.items():
-        row = {"stage": stage, "ms_per_step": ms, "images_per_s": batch * 1e3 / ms}
+        n = batch[stage] if isinstance(batch, dict) else batch
+        row = {"stage": stage, "ms_per_step": ms, "images_per_s": n * 1e3 / ms}
         line = f"torch {torch.__version__} {family} [{stage}] on {name}: {ms:.3f} ms/step"
         if stage in by_stage:
             s_ms = by_stage[stage]["ms_per_step"]

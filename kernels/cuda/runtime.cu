@@ -12,6 +12,7 @@
 
 #include "kernels/cuda/check.cuh"
 #include "kernels/device.h"
+#include "kernels/log.h"
 
 namespace sakuga::device {
 
@@ -34,10 +35,10 @@ const Discovery& discovery() {
     if (e != cudaSuccess) {
       r.reason = cudaGetErrorString(e);
       cudaGetLastError();  // clear the sticky error so later queries are clean
-      std::fprintf(stderr, "sakuga: no CUDA device answered (%s); using the CPU\n", r.reason.c_str());
+      log::info("no CUDA device answered (" + r.reason + "); using the CPU");
     } else if (n == 0) {
       r.reason = "no CUDA devices";
-      std::fprintf(stderr, "sakuga: no CUDA device found; using the CPU\n");
+      log::info("no CUDA device found; using the CPU");
     }
     r.count = e == cudaSuccess ? n : 0;
     return r;
@@ -196,12 +197,12 @@ int auto_cuda_device() {
     for (int i = 0; i < n; ++i) {
       const cudaError_t e = try_device(i);
       if (e == cudaSuccess) {
-        if (!why.empty()) std::fprintf(stderr, "sakuga: --device auto: %s; using cuda:%d\n", why.c_str(), i);
+        if (!why.empty()) log::warn(detail::concat("--device auto: ", why, "; using cuda:", i));
         return i;
       }
       why += detail::concat(why.empty() ? "" : "; ", "cuda:", i, " could not be used (", cudaGetErrorString(e), ")");
     }
-    std::fprintf(stderr, "sakuga: --device auto: %s; using the CPU\n", why.c_str());
+    log::warn("--device auto: " + why + "; using the CPU");
     return -1;
   }();
   return chosen;

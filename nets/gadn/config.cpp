@@ -17,9 +17,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EvalSettings, samples, styles)
 Settings default_settings() {
   Settings s;
   // Paper Table 2 / the code: Adam ε 1e-4 (S: 1e-8) in stage 1 and the C2 pre-training, RMSprop
-  // in stage 2, a linear warm-up over the first 100 updates. The demo's learning rates are
-  // larger than the paper's (5e-5, 1e-4, 2e-5) so that its few thousand steps get somewhere;
-  // configs/gadn-paper.json has the published ones.
+  // in stage 2, a linear warm-up over the first 100 updates. The demo's stage-1 and C2 rates are
+  // 10× and 5× the paper's (5e-5, 1e-4) so that its 1800 steps get somewhere, and S's stage-1 rate
+  // keeps the paper's 100× ratio to G's (5e-2): at 10× (5e-3) the style codes stayed buried in
+  // their σ = 1 noise for the first ~1000 steps and G drew every label alike (measured: held-out
+  // artist top-1 from E's first 2 dims 0.42 vs 0.32 at step 250, 0.38 vs 0.20 at step 500).
+  // configs/gadn-paper.json has the published rates.
   auto spec = [](const char* kind, double lr, double eps) {
     harness::OptimSpec o;
     o.kind = kind;
@@ -29,9 +32,10 @@ Settings default_settings() {
     return o;
   };
   s.stage1 = spec("adam", 5e-4, 1e-4);
-  s.stage1_style = spec("adam", 5e-3, 1e-8);
+  s.stage1_style = spec("adam", 5e-2, 1e-8);
   s.c2 = spec("adam", 5e-4, 1e-4);
-  s.stage2 = spec("rmsprop", 1e-4, 1e-4);
+  // Stage 2 at the paper's rate: at 1e-4 its 300 steps left GAN artefacts over stage 1's images.
+  s.stage2 = spec("rmsprop", 2e-5, 1e-4);
   s.stage2_style = spec("rmsprop", 1e-2, 1e-8);
   return s;
 }
@@ -46,8 +50,8 @@ Json default_config() {
                     {"stage2_style", s.stage2_style}}},
          {"train", {{"stages", s.stages},
                     {"log_every", 50},
-                    {"eval_every", 1000},
-                    {"checkpoint_every", 1000},
+                    {"eval_every", 500},
+                    {"checkpoint_every", 500},
                     {"monitor", "val_rec"},
                     {"init", ""}}}};
   return harness::with_harness_defaults(j);

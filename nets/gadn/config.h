@@ -55,7 +55,7 @@ struct StageSettings {
   int64_t batch = 0;  // 0: data.batch
 };
 struct StagesSettings {
-  StageSettings stage1{2400, 0}, c2{600, 32}, stage2{1000, 0};
+  StageSettings stage1{1500, 0}, c2{300, 32}, stage2{300, 0};
 };
 
 struct EvalSettings {

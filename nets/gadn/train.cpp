@@ -299,6 +299,7 @@ class GadnFamily : public harness::Family {
   std::string describe() const override;
   std::string summary(const std::map<std::string, double>& last) const override;
   int64_t batch_size() const override { return parts().stages().empty() ? 1 : stage_batch(parts().stages()[0].name); }
+  int64_t stage_batch_size(const harness::Stage& stage) const override { return stage_batch(stage.name); }
   Json state() const override { return {{"labels", data_.label_names()}}; }
 
  private:

@@ -160,6 +160,8 @@ class Family {
   virtual std::string summary(const std::map<std::string, double>& last_eval) const { return ""; }
   // Images (or samples) per batch, for `sakuga bench train`'s images/s.
   virtual int64_t batch_size() const { return 1; }
+  // The same for one stage, where stages differ (gadn's C2 pre-training).
+  virtual int64_t stage_batch_size(const Stage& stage) const { return batch_size(); }
   // Extra state of the family kept in checkpoints (restored before the first resumed step).
   virtual Json state() const { return nullptr; }
   virtual void load_state(const Json& state) {}

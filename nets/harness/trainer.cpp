@@ -523,6 +523,7 @@ class BenchRunner {
     for (auto& n : parts.networks()) n.module->train();
     std::vector<StageTiming> out;
     for (const Stage& stage : parts.stages()) {
+      family.begin_stage(stage);
       const Batch batch = to_device(family.make_batch(stage.first_step), dev);
       StepContext ctx;
       ctx.total_ = parts.total_steps();
@@ -551,6 +552,7 @@ class BenchRunner {
       r.stage = stage.name;
       r.ms_per_step = s * 1e3 / double(steps);
       r.batches_per_s = double(steps) / s;
+      r.batch = family.stage_batch_size(stage);
       if (dev.is_cuda()) r.peak_bytes = int64_t(device::mem_stats(dev.index).peak_bytes);
       out.push_back(r);
     }

@@ -73,6 +73,7 @@ std::string dump_path(const std::string& file, const Family& family, size_t stag
 struct StageTiming {
   std::string stage;
   double ms_per_step = 0, batches_per_s = 0;
+  int64_t batch = 1;       // images (samples) per step of this stage
   int64_t peak_bytes = 0;  // GPU: the caching allocator's peak; CPU: 0 (not tracked)
 };
 std::vector<StageTiming> bench(Family& family, int64_t steps, int64_t warmup);
