@@ -50,20 +50,8 @@ Config tiny(int64_t stage1 = 6, int64_t c2 = 3, int64_t stage2 = 4) {
   return c;
 }
 
-bool same_bytes(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.contiguous().raw(), b.contiguous().raw(), a.nbytes()) == 0;
-}
-
-void check_same_tensors(const std::string& a, const std::string& b) {
-  const auto ta = io::load_safetensors(a).tensors, tb = io::load_safetensors(b).tensors;
-  REQUIRE(ta.size() == tb.size());
-  for (const auto& [k, v] : ta) {
-    INFO("tensor ", k);
-    REQUIRE(tb.count(k) == 1);
-    CHECK(same_bytes(v, tb.at(k)));
-  }
-}
+using test::check_same_tensors;
+using test::same_bytes;
 
 double mean_of(const std::vector<double>& v, size_t from, size_t to) {
   double s = 0;

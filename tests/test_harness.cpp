@@ -54,20 +54,8 @@ Config tiny_gan() {
   return c;
 }
 
-bool same_bytes(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.contiguous().raw(), b.contiguous().raw(), a.nbytes()) == 0;
-}
-
-void check_same_tensors(const std::string& a, const std::string& b) {
-  auto x = io::load_safetensors(a).tensors, y = io::load_safetensors(b).tensors;
-  REQUIRE(x.size() == y.size());
-  for (const auto& [k, v] : x) {
-    INFO(k);
-    REQUIRE(y.count(k));
-    CHECK(same_bytes(v, y.at(k)));
-  }
-}
+using test::check_same_tensors;
+using test::same_bytes;
 
 ino_t inode(const std::string& path) {
   struct stat st {};

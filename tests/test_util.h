@@ -2,10 +2,12 @@
 // Helpers shared by the unit tests.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <functional>
 #include <string>
 
 #include "kernels/common.h"
+#include "tensor/safetensors.h"
 
 namespace sakuga::test {
 
@@ -17,6 +19,23 @@ inline std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
+}
+
+// Same shape, dtype and bytes.
+inline bool same_bytes(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
+         std::memcmp(a.contiguous().raw(), b.contiguous().raw(), a.nbytes()) == 0;
+}
+
+// CHECKs that two safetensors files hold the same names with bit-identical tensors (resume tests).
+inline void check_same_tensors(const std::string& a, const std::string& b) {
+  const auto x = io::load_safetensors(a).tensors, y = io::load_safetensors(b).tensors;
+  REQUIRE(x.size() == y.size());
+  for (const auto& [k, v] : x) {
+    INFO("tensor ", k);
+    REQUIRE(y.count(k) == 1);
+    CHECK(same_bytes(v, y.at(k)));
+  }
 }
 
 }  // namespace sakuga::test

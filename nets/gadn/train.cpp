@@ -37,6 +37,20 @@ uint64_t hash2(uint64_t a, uint64_t b) {
   return z ^ (z >> 31);
 }
 
+// A checkpoint of another family is an error naming it (`where`: the file, or the key and file).
+void require_gadn(const io::SafetensorsFile& f, const std::string& where) {
+  if (auto it = f.metadata.find("family"); it != f.metadata.end())
+    SAKUGA_CHECK(it->second == "gadn", where, ": a checkpoint of family '", it->second, "', not gadn");
+}
+
+// The tensors under `prefix` ("E."), with the prefix removed.
+nn::StateDict sub_state(const io::SafetensorsFile& f, const std::string& prefix) {
+  nn::StateDict sd;
+  for (const auto& [k, v] : f.tensors)
+    if (k.rfind(prefix, 0) == 0) sd[k.substr(prefix.size())] = v;
+  return sd;
+}
+
 }  // namespace
 
 // ---- data -----------------------------------------------------------------------------------------
@@ -324,13 +338,9 @@ class GadnFamily : public harness::Family {
   // The networks of another gadn checkpoint (train.init), e.g. stage 1's for a stage-2 run.
   void init_from(const std::string& path) {
     const io::SafetensorsFile f = io::load_safetensors(path);
-    if (auto it = f.metadata.find("family"); it != f.metadata.end())
-      SAKUGA_CHECK(it->second == "gadn", "config train.init: ", path, " is a checkpoint of family '", it->second,
-                   "', not gadn");
+    require_gadn(f, "config train.init: " + path);
     for (const auto& n : parts().networks()) {
-      nn::StateDict sd;
-      for (const auto& [k, v] : f.tensors)
-        if (k.rfind(n.prefix, 0) == 0) sd[k.substr(n.prefix.size())] = v;
+      const nn::StateDict sd = sub_state(f, n.prefix);
       if (sd.empty()) continue;  // a network the checkpoint does not have keeps its init
       try {
         n.module->load_state_dict(sd, true);
@@ -338,12 +348,9 @@ class GadnFamily : public harness::Family {
         SAKUGA_FAIL("config train.init: ", path, ": network ", n.name, ": ", e.what());
       }
     }
-    for (const char* needed : {"E.", "G.", "S."}) {
-      bool found = false;
-      for (const auto& [k, v] : f.tensors) found |= k.rfind(needed, 0) == 0;
-      SAKUGA_CHECK(found, "config train.init: ", path, " has no ", std::string(needed, 1),
+    for (const char* needed : {"E.", "G.", "S."})
+      SAKUGA_CHECK(!sub_state(f, needed).empty(), "config train.init: ", path, " has no ", std::string(needed, 1),
                    " network (it must come from a gadn run that trained stage 1)");
-    }
   }
 
   // Stage 1: E, S, G reconstruct x against the adversarial classifier C1 (gadn.md "Losses").
@@ -452,20 +459,25 @@ class GadnFamily : public harness::Family {
   std::shared_ptr<Discriminator> d_;
   Generator noise_{0};
   Tensor freq_, keep_;
-  mutable Json last_table_;
+  Tensor val_images_;  // the held-out set (N, C, R, R), and its labels
+  std::vector<int32_t> val_labels_;
+  Json last_table_;  // the last evaluation's tables, for the summary
 };
 
 harness::EvalReport GadnFamily::evaluate(harness::EvalContext& ctx) {
   harness::EvalReport r;
   const int64_t n = data_.val_size();
-  std::vector<Tensor> images;
-  std::vector<int32_t> labels;
-  for (int64_t i = 0; i < n; ++i) {
-    auto [img, label] = data_.val_sample(i);
-    images.push_back(img);
-    labels.push_back(label);
+  if (!val_images_.defined()) {  // rendered once, at the first evaluation
+    std::vector<Tensor> images;
+    for (int64_t i = 0; i < n; ++i) {
+      auto [img, label] = data_.val_sample(i);
+      images.push_back(img);
+      val_labels_.push_back(label);
+    }
+    val_images_ = ops::stack(images, 0);
   }
-  const Tensor all = ops::stack(images, 0);
+  const Tensor& all = val_images_;
+  const std::vector<int32_t>& labels = val_labels_;
   // Reconstruction with the label's mean style (evaluation: no sampling).
   double rec = 0;
   for (int64_t start = 0; start < n; start += 64) {
@@ -530,8 +542,7 @@ std::unique_ptr<harness::Family> make_family(const Config& cfg, Device device, b
 LoadedModel load_model(const std::string& ckpt, const std::vector<std::string>& files,
                        const std::vector<std::string>& sets, Device dev) {
   io::SafetensorsFile f = io::load_safetensors(ckpt);
-  if (auto it = f.metadata.find("family"); it != f.metadata.end())
-    SAKUGA_CHECK(it->second == "gadn", ckpt, ": a checkpoint of family '", it->second, "', not gadn");
+  require_gadn(f, ckpt);
   ConfigSources src;
   src.files = files;
   src.sets = sets;
@@ -554,11 +565,8 @@ LoadedModel load_model(const std::string& ckpt, const std::vector<std::string>& 
   m.g = std::make_shared<ImageGenerator>(m.net);
   for (auto [prefix, module] : std::vector<std::pair<std::string, nn::Module*>>{{"E.", m.e.get()}, {"S.", m.s.get()},
                                                                               {"G.", m.g.get()}}) {
-    nn::StateDict sd;
-    for (const auto& [k, v] : f.tensors)
-      if (k.rfind(prefix, 0) == 0) sd[k.substr(prefix.size())] = v;
     try {
-      module->load_state_dict(sd, true);
+      module->load_state_dict(sub_state(f, prefix), true);
     } catch (const Error& e) {
       SAKUGA_FAIL(ckpt, ": network ", prefix.substr(0, prefix.size() - 1), ": ", e.what());
     }
