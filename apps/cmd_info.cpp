@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "apps/commands.h"
+#include "kernels/comm.h"
 #include "kernels/device.h"
 #include "sakuga_build_info.h"
 #include "tensor/tensor.h"
@@ -20,7 +21,8 @@ int run_info() {
               SAKUGA_BUILD_TYPE, SAKUGA_CXX_COMPILER);
   std::printf("build: CUDA %s", device::cuda_built() ? "on" : "off");
   if (device::cuda_built()) std::printf(" (architectures sm_%s)", SAKUGA_CUDA_ARCHS);
-  std::printf(", OpenBLAS CPU GEMM, OpenMP\n");
+  std::printf(", OpenBLAS CPU GEMM, OpenMP, data-parallel: MPI %s, NCCL %s\n", dist::mpi_built() ? "on" : "off",
+              dist::nccl_built() ? "on" : "off");
   if (device::cuda_built()) {
     device::Versions v = device::versions();
     std::printf("CUDA runtime %s, driver %s, cuDNN %s, cuBLAS %s\n", version_str(v.cuda_runtime, 1000, 10, 100).c_str(),
@@ -57,6 +59,10 @@ void ComputeOptions::add_to(CLI::App* cmd) {
 std::string ComputeOptions::apply() const {
   device::set_cpu_threads(threads > 0 ? threads : device::default_cpu_threads());
   Device d = Device::parse(device);
+  // Data-parallel on GPUs: each rank of a node takes its own device unless one was named.
+  const dist::Launch launch = dist::launch_from_env();
+  if (d.is_cuda() && launch.local_world > 1 && device.find(':') == std::string::npos)
+    d = Device::cuda(launch.local_rank % std::max(1, device::cuda_device_count()));
   device::set_precision(precision.empty() ? (d.is_cuda() ? device::Precision::tf32 : device::Precision::fp32)
                                           : device::parse_precision(precision));
   device::set_deterministic(!nondeterministic);

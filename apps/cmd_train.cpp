@@ -18,6 +18,7 @@ struct TrainArgs {
   std::string out;
   bool resume = false;
   std::string dump_first_step;
+  int64_t stop_after = -1;
   ComputeOptions compute;
 };
 
@@ -39,6 +40,7 @@ int run_train(const FamilyEntry& fam, const TrainArgs& a) {
   o.family = fam.name;
   o.resume = a.resume;
   o.dump_first_step = a.dump_first_step;
+  o.stop_after = a.stop_after;
   harness::train(*family, o);
   return 0;
 }
@@ -60,6 +62,9 @@ void add_train(CLI::App& app, Action& action) {
     cmd->add_flag("--resume", a.resume, "continue from OUT/checkpoints/last.safetensors");
     cmd->add_option("--dump-first-step", a.dump_first_step,
                     "write the first step of each stage (batch, outputs, losses, every gradient) to FILE");
+    cmd->add_option("--stop-after", a.stop_after,
+                    "stop after step N as if interrupted (a checkpoint is written; --resume continues)")
+        ->check(CLI::NonNegativeNumber);
     a.compute.add_to(cmd);
     if (const auto& hook = family_cli(fam.name).train_flags) hook(cmd, a.family_sets);
     cmd->callback([&action, &fam, &a] { action = [&fam, &a] { return run_train(fam, a); }; });

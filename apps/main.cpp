@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "apps/commands.h"
+#include "kernels/comm.h"
 #include "kernels/common.h"
 #include "sakuga_build_info.h"
 
@@ -24,13 +25,21 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  // A data-parallel job (mpirun/srun): a rank that fails ends the whole job with its message
+  // (the others would wait for it in their next collective); nothing it had written is lost.
+  auto fail = [](const std::string& message, int code) {
+    if (sakuga::dist::world().world() > 1) sakuga::dist::abort_job(message, code);
+    fmt::print(stderr, "sakuga: {}\n", message);
+    return code;
+  };
   try {
-    return action ? action() : 0;
+    sakuga::dist::init();
+    const int rc = action ? action() : 0;
+    sakuga::dist::finalize();
+    return rc;
   } catch (const sakuga::Error& e) {
-    fmt::print(stderr, "sakuga: error: {}\n", e.what());
-    return 1;
+    return fail(std::string("error: ") + e.what(), 1);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "sakuga: unexpected error: {}\n", e.what());
-    return 2;
+    return fail(std::string("unexpected error: ") + e.what(), 2);
   }
 }

@@ -92,6 +92,12 @@ void ConfusionMatrix::add(const Tensor& pred, const Tensor& target) {
   for (size_t i = 0; i < t.size(); ++i) ++counts_[size_t(t[i]) * size_t(classes_) + size_t(p[i])];
 }
 
+void ConfusionMatrix::set_counts(std::vector<int64_t> counts) {
+  SAKUGA_CHECK(counts.size() == counts_.size(), "ConfusionMatrix::set_counts: expected ", counts_.size(),
+               " counts, got ", counts.size());
+  counts_ = std::move(counts);
+}
+
 void ConfusionMatrix::merge(const ConfusionMatrix& other) {
   SAKUGA_CHECK(other.classes_ == classes_, "ConfusionMatrix::merge: ", other.classes_, " classes into ", classes_);
   for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];

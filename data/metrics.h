@@ -24,6 +24,9 @@ class ConfusionMatrix {
   int classes() const { return classes_; }
   int64_t total() const;
   int64_t count(int truth, int pred) const { return counts_[size_t(truth) * size_t(classes_) + size_t(pred)]; }
+  // All counts, row-major (truth, prediction): e.g. to add up the ranks' shards of a validation set.
+  const std::vector<int64_t>& counts() const { return counts_; }
+  void set_counts(std::vector<int64_t> counts);
 
   double pixel_accuracy() const;  // NaN when empty
   double precision(int c) const;  // tp / predicted c; NaN when nothing was predicted c

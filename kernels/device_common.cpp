@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/comm.h"
 #include "kernels/device.h"
 
 namespace sakuga::device {
@@ -70,7 +71,8 @@ int physical_cores_available() {
 int default_cpu_threads() {
   if (int n = threads_from_env("SAKUGA_THREADS")) return n;
   if (int n = threads_from_env("OMP_NUM_THREADS")) return n;
-  return std::min(physical_cores_available(), 1024);
+  // Ranks of a data-parallel job on this node share its cores.
+  return std::max(1, std::min(physical_cores_available(), 1024) / std::max(1, dist::launch_from_env().local_world));
 }
 
 void set_cpu_threads(int n) {

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "layers/init.h"
+#include "tensor/dist.h"
 #include "tensor/ops/norm.h"
 
 namespace sakuga::nn {
@@ -62,6 +63,10 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
     ++batches_tracked_;
     num_batches_tracked.fill_(double(batches_tracked_));
   }
+  // Data-parallel with train.sync_bn: the statistics of the whole global batch.
+  if (training_ && dist::sync_batch_norm() && dist::sync_batch_norm()->world() > 1)
+    return ops::sync_batch_norm(x, weight, bias, track_running_stats ? running_mean : Tensor(),
+                                track_running_stats ? running_var : Tensor(), momentum, eps, *dist::sync_batch_norm());
   const bool use_running = !training_ && track_running_stats;
   const bool pass_running = track_running_stats;  // updated in training, read in eval
   return ops::batch_norm(x, weight, bias, pass_running ? running_mean : Tensor(),

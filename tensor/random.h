@@ -8,11 +8,16 @@ namespace sakuga {
 struct Generator {
   uint64_t seed = 0;
   uint64_t offset = 0;
+  // Data-parallel (set by the harness during a step): this rank is shard `shard` of `shards`,
+  // each drawing its slice of the batch. A draw of n values takes counters [offset + shard·n,
+  // +n) and the stream moves on by shards·n, so the ranks together draw exactly what one
+  // process drawing the whole batch (batch-major: dropout masks, sampled codes) would.
+  uint64_t shard = 0, shards = 1;
   explicit Generator(uint64_t s = 0) : seed(s) {}
   // Reserve n counters; returns the first.
   uint64_t reserve(uint64_t n) {
-    uint64_t o = offset;
-    offset += n;
+    uint64_t o = offset + shard * n;
+    offset += n * shards;
     return o;
   }
 };

@@ -69,20 +69,23 @@ class FashionFamily : public harness::Family {
     parts().stage("train", total, {"model"});
   }
 
-  harness::Batch make_batch(int64_t step) const override {
+  harness::Batch make_batch(int64_t step) const override { return make_batch_slice(step, 0, batch_); }
+
+  // Images [begin, end) of the step's slice of the epoch's permutation.
+  harness::Batch make_batch_slice(int64_t step, int64_t begin, int64_t end) const override {
     std::shared_ptr<const std::vector<int64_t>> order = epoch(step / steps_per_epoch_);
-    const int64_t pos = step % steps_per_epoch_;
-    Tensor images = Tensor::empty({batch_, 1, 28, 28});
-    std::vector<int32_t> labels(static_cast<size_t>(batch_));
+    const int64_t pos = step % steps_per_epoch_, n = end - begin;
+    Tensor images = Tensor::empty({n, 1, 28, 28});
+    std::vector<int32_t> labels(static_cast<size_t>(n));
     const float* src = train_set_.images.data<float>();
     const int32_t* lab = train_set_.labels.data<int32_t>();
     float* dst = images.data<float>();
-    for (int64_t b = 0; b < batch_; ++b) {
-      const int64_t i = (*order)[size_t(pos * batch_ + b)];
+    for (int64_t b = 0; b < n; ++b) {
+      const int64_t i = (*order)[size_t(pos * batch_ + begin + b)];
       std::copy(src + i * 784, src + (i + 1) * 784, dst + b * 784);
       labels[size_t(b)] = lab[i];
     }
-    return {{"images", images}, {"labels", Tensor::from_vector_i32(labels, {batch_})}};
+    return {{"images", images}, {"labels", Tensor::from_vector_i32(labels, {n})}};
   }
 
   void step(const harness::Batch& b, harness::StepContext& ctx) override {
@@ -98,19 +101,22 @@ class FashionFamily : public harness::Family {
     ctx.log("loss", loss);
   }
 
-  // Top-1 accuracy over the whole test set, in eval mode, in batches of 500.
+  // Top-1 accuracy over the whole test set, in eval mode, in batches of 500 (data-parallel: the
+  // ranks take turns with the batches and add their counts).
   harness::EvalReport evaluate(harness::EvalContext& ctx) override {
     model_->eval();
     int64_t correct = 0;
     const int64_t n = test_set_.size();
-    for (int64_t start = 0; start < n; start += 500) {
+    for (int64_t start = 500 * ctx.rank; start < n; start += 500 * ctx.world) {
       const int64_t b = std::min<int64_t>(500, n - start);
       Tensor x = ops::slice(test_set_.images, 0, start, start + b).contiguous().to(ctx.device);
       std::vector<int32_t> pred = ops::argmax((*model_)(x), 1).to_vector_i32();
       const int32_t* lab = test_set_.labels.data<int32_t>() + start;
       for (int64_t i = 0; i < b; ++i) correct += pred[size_t(i)] == lab[i];
     }
-    return {{{"test_accuracy", n ? double(correct) / double(n) : 0.0}}, Tensor()};
+    std::vector<double> counts{double(correct)};
+    ctx.reduce_sum(counts);
+    return {{{"test_accuracy", n ? counts[0] / double(n) : 0.0}}, Tensor()};
   }
 
   std::string describe() const override {

@@ -175,7 +175,8 @@ class GcnFamily : public harness::Family {
  public:
   GcnFamily(SegTask task, const Config& cfg, Device dev, bool quiet);
 
-  Batch make_batch(int64_t step) const override;
+  Batch make_batch(int64_t step) const override { return make_batch_slice(step, 0, src_->batch()); }
+  Batch make_batch_slice(int64_t step, int64_t begin, int64_t end) const override;
   void step(const Batch& b, harness::StepContext& ctx) override;
   harness::EvalReport evaluate(harness::EvalContext& ctx) override;
   std::string describe() const override;
@@ -260,11 +261,12 @@ GcnFamily::GcnFamily(SegTask task, const Config& cfg, Device dev, bool quiet)
   parts().stage("train", s_.train.steps, active);
 }
 
-// The augmented batch of `step` (each sample's randomness is keyed by (seed, step, index)).
-Batch GcnFamily::make_batch(int64_t step) const {
+// Samples [begin, end) of the augmented batch of `step` (each sample's randomness is keyed by
+// (seed, step, index), so a rank builds just its own slice).
+Batch GcnFamily::make_batch_slice(int64_t step, int64_t begin, int64_t end) const {
   const int64_t n = src_->batch();
   std::vector<SegSample> samples;
-  for (int64_t b = 0; b < n; ++b) {
+  for (int64_t b = begin; b < end; ++b) {
     SegSample raw = src_->train_sample(step, b);
     const uint64_t s = data::synth_sample_seed(seed_ ^ 0x6175676Dull, step * n + b);
     samples.push_back(data::augment(raw, s_.augment, src_->height(), src_->width(), s, src_->sources()));
@@ -312,20 +314,36 @@ harness::EvalReport GcnFamily::evaluate(harness::EvalContext& ctx) {
   data::ConfusionMatrix cm(task_ == SegTask::cel ? 2 : data::kDougaClasses);
   double loss_sum = 0;
   std::vector<std::vector<Tensor>> rows;
+  // Data-parallel: rank r counts the items i with i % world == r, and rank 0 also runs the first
+  // train.samples items for the sample sheet it writes; the counts are added over the ranks.
   for (size_t i = 0; i < n; ++i) {
+    const bool mine = int(i % size_t(ctx.world)) == ctx.rank;
+    const bool picture = ctx.rank == 0 && int(i) < s_.train.samples;
+    if (!mine && !picture) continue;
     SegSample s = src_->val_sample(i);
     const int64_t h = s.frame.size(1), w = s.frame.size(2);
     if (h < 64 || w < 64) s = data::fit_to_size(s, std::max<int64_t>(h, 64), std::max<int64_t>(w, 64));
     Batch b = collate({s});
     for (auto& [k, t] : b) t = t.to(ctx.device);
     Forward f = forward(b);
-    loss_sum += f.loss.item();
     Tensor pred = predict_classes(task_, f.logits);
     Tensor target = task_ == SegTask::cel ? ops::squeeze(b.at("mask"), 1).to(DType::i32) : b.at("douga");
-    cm.add(pred.to(Device::cpu()), target.to(Device::cpu()));
-    if (int(i) < s_.train.samples)
+    if (mine) {
+      loss_sum += f.loss.item();
+      cm.add(pred.to(Device::cpu()), target.to(Device::cpu()));
+    }
+    if (picture)
       rows.push_back({s.frame, class_picture(task_, ops::select(pred, 0, 0)),
                       class_picture(task_, ops::select(target, 0, 0))});
+  }
+  if (ctx.world > 1) {
+    std::vector<double> values{loss_sum};
+    for (int64_t c : cm.counts()) values.push_back(double(c));
+    ctx.reduce_sum(values);
+    loss_sum = values[0];
+    std::vector<int64_t> counts;
+    for (size_t k = 1; k < values.size(); ++k) counts.push_back(int64_t(values[k]));
+    cm.set_counts(std::move(counts));
   }
   std::tie(baseline_accuracy, baseline_mean_iou) = majority_baseline(cm);
   r.metrics = {{"val_loss", loss_sum / double(n)},

@@ -40,6 +40,7 @@
 #include "nets/harness/optim_spec.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
+#include "kernels/comm.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 
@@ -143,6 +144,11 @@ class Family {
   // The batch of `step`: a pure function of the seed and the step (so a resumed run sees the
   // same batches). Called from the prefetch workers, concurrently for different steps.
   virtual Batch make_batch(int64_t step) const = 0;
+  // Samples [begin, end) of make_batch(step): one rank's slice in a data-parallel run (the
+  // union of the ranks' slices is the one-process batch). The default builds the whole batch
+  // and slices every tensor along dim 0, which must be the batch; a family whose samples are
+  // independent may build just its own.
+  virtual Batch make_batch_slice(int64_t step, int64_t begin, int64_t end) const;
   // One training step: forward passes, losses and ctx.update(...) for the active optimisers.
   virtual void step(const Batch& batch, StepContext& ctx) = 0;
   // Called at the first step of each stage, before that step's batch and dump (so a dump's
@@ -213,12 +219,21 @@ class StepContext {
   bool dumping_ = false;
   std::map<std::string, Tensor> logged_;
   std::map<std::string, Tensor> dumped_;
+  dist::Communicator* comm_ = nullptr;  // data-parallel: gradients are averaged over it
 };
 
+// Evaluation in a data-parallel run: every rank calls evaluate(); a family may shard its
+// validation set (items i with i % world == rank) and sum its counts with reduce_sum, so every
+// rank returns the same metrics. A family that does not shard evaluates the whole set on each
+// rank (same weights, same result).
 struct EvalContext {
   int64_t step = 0;         // steps completed
   const Stage* stage = nullptr;
   Device device;
+  int rank = 0, world = 1;
+  dist::Communicator* comm = nullptr;  // the job's host communicator (null: one process)
+  // values ← their sums over the ranks (in place; a no-op in one process).
+  void reduce_sum(std::vector<double>& values) const;
 };
 
 }  // namespace sakuga::harness

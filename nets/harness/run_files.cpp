@@ -14,8 +14,9 @@ namespace sakuga::harness {
 
 namespace fs = std::filesystem;
 
-RunDir::RunDir(std::string dir) : root(std::move(dir)) {
+RunDir::RunDir(std::string dir, bool create) : root(std::move(dir)) {
   SAKUGA_CHECK(!root.empty(), "--out: a run folder is required");
+  if (!create) return;
   for (const std::string& d : {checkpoints(), samples(), plots()}) {
     std::error_code ec;
     fs::create_directories(d, ec);

@@ -13,7 +13,9 @@ namespace sakuga::harness {
 // The layout of a run folder: config.json, metrics.jsonl, checkpoints/, samples/, plots/.
 struct RunDir {
   std::string root;
-  explicit RunDir(std::string dir);  // creates the folders
+  // Creates the folders unless `create` is false (the other ranks of a data-parallel job only
+  // read rank 0's run folder).
+  explicit RunDir(std::string dir, bool create = true);
   std::string config() const { return root + "/config.json"; }
   std::string metrics() const { return root + "/metrics.jsonl"; }
   std::string checkpoints() const { return root + "/checkpoints"; }

@@ -24,6 +24,8 @@
 #include "nets/harness/prefetch.h"
 #include "optim/clip.h"
 #include "tensor/autograd.h"
+#include "tensor/dist.h"
+#include "tensor/ops/view.h"
 #include "tensor/safetensors.h"
 
 namespace sakuga::harness {
@@ -147,6 +149,30 @@ void finalize(Parts& parts) {
 
 }  // namespace
 
+// ---- data-parallel pieces of the family and evaluation ------------------------------------------
+
+Batch Family::make_batch_slice(int64_t step, int64_t begin, int64_t end) const {
+  Batch whole = make_batch(step);
+  const int64_t n = stage_batch_size(parts().stages()[parts().stage_index(step)]);
+  if (begin == 0 && end == n) return whole;
+  Batch out;
+  for (const auto& [k, t] : whole) {
+    if (!t.defined()) {
+      out[k] = t;
+      continue;
+    }
+    SAKUGA_CHECK(t.dim() >= 1 && t.size(0) == n, "data-parallel: batch tensor '", k, "' has shape ",
+                 shape_str(t.shape()), "; expected the batch (", n,
+                 ") as its first dimension, to split it between the ranks");
+    out[k] = ops::slice(t, 0, begin, end).contiguous();
+  }
+  return out;
+}
+
+void EvalContext::reduce_sum(std::vector<double>& values) const {
+  if (comm && comm->world() > 1) dist::all_reduce_sum(*comm, values);
+}
+
 // ---- step context -----------------------------------------------------------------------------
 
 double StepContext::progress() const { return total_ > 0 ? double(step_) / double(total_) : 0.0; }
@@ -169,6 +195,12 @@ void StepContext::step_optimizer(const std::string& name) {
                fmt::format("{}", fmt::join(stage_->optimizers, ", ")), ")");
   OptimizerPart& o = parts_->optimizer(name);
   optim::Optimizer& opt = *o.optimizer;
+  if (comm_) {  // data-parallel: every rank steps with the gradient of the global batch
+    std::vector<Tensor> grads;
+    for (const auto& [pname, p] : opt.params())
+      if (p.grad().defined()) grads.push_back(p.grad());
+    dist::all_reduce_mean(*comm_, grads);
+  }
   if (o.clip_grad_norm > 0) optim::clip_grad_norm(opt.params(), o.clip_grad_norm);
   if (dumping_)
     for (const auto& net : o.networks) {
@@ -259,13 +291,14 @@ Batch to_device(const Batch& b, Device dev) {
 class Trainer {
  public:
   Trainer(Family& family, const RunOptions& opt)
-      : family_(family), parts_(family.parts()), opt_(opt), run_(opt.out),
+      : family_(family), parts_(family.parts()), opt_(opt), run_(opt.out, dist::world().rank() == 0),
         train_(family.config().get<TrainSettings>("train")), data_(family.config().get<DataSettings>("data")) {
     SAKUGA_CHECK(train_.monitor_mode == "min" || train_.monitor_mode == "max",
                  "config train.monitor_mode: expected min or max, got '", train_.monitor_mode, "'");
     SAKUGA_CHECK(train_.keep_checkpoints >= 0, "config train.keep_checkpoints: expected >= 0 (0 = keep all)");
     finalize(parts_);
     total_ = parts_.total_steps();
+    setup_ranks();
     best_ = train_.monitor_mode == "max" ? -INFINITY : INFINITY;
     if (opt.resume) resume();
   }
@@ -273,6 +306,16 @@ class Trainer {
   RunSummary run();
 
  private:
+  void setup_ranks();
+  EvalContext eval_context(int64_t step, const Stage& stage) const {
+    EvalContext c{step, &stage, family_.device()};
+    c.rank = rank_;
+    c.world = world_;
+    c.comm = world_ > 1 ? host_ : nullptr;
+    return c;
+  }
+  Batch rank_batch(int64_t step) const;
+  void share_buffers();
   struct Pending {
     int64_t step;
     std::map<std::string, Tensor> scalars;
@@ -301,8 +344,77 @@ class Trainer {
   int64_t bad_evals_ = 0, best_step_ = -1;
   std::vector<Pending> pending_;
   std::map<std::string, double> shown_;
-  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<MetricsLog> metrics_;  // rank 0 only
   RunSummary summary_;
+  // data-parallel
+  dist::Communicator* comm_ = nullptr;  // gradients, BatchNorm (NCCL on GPUs)
+  dist::Communicator* host_ = nullptr;  // logged scalars, evaluation counts
+  int rank_ = 0, world_ = 1;
+  bool distributed_ = false;  // collectives run (several ranks, or a forced NCCL world of one)
+  bool lead_ = true;          // rank 0: writes the run folder and prints
+  bool quiet_ = false;
+};
+
+// The ranks of the job (a world of one outside mpirun): their communicators and the check that
+// every stage's global batch splits evenly.
+void Trainer::setup_ranks() {
+  host_ = &dist::world();
+  comm_ = &dist::for_device(family_.device(), train_.dist_backend);
+  rank_ = comm_->rank();
+  world_ = comm_->world();
+  distributed_ = world_ > 1 || comm_->backend() == "nccl";
+  lead_ = rank_ == 0;
+  quiet_ = opt_.quiet || !lead_;
+  if (world_ == 1) return;
+  // Every rank must train the same thing (an MPMD launch or a stale config would not).
+  const std::string cfg = family_.config().dump();
+  std::vector<double> mine{double(std::hash<std::string>{}(cfg) >> 12)}, lead = mine;  // 52 bits: exact in a double
+  host_->broadcast(lead.data(), sizeof(double), 0, dist::kHost);
+  SAKUGA_CHECK(mine == lead, "data-parallel: rank ", rank_, "'s resolved config differs from rank 0's; every rank "
+               "must be launched with the same command line and config files");
+  for (const Stage& s : parts_.stages()) {
+    const int64_t b = family_.stage_batch_size(s);
+    SAKUGA_CHECK(b % world_ == 0, "data-parallel over ", world_, " ranks: stage '", s.name, "' has a global batch of ",
+                 b, " (data.batch), which does not split evenly; use a multiple of ", world_);
+  }
+}
+
+// This rank's slice of the step's global batch.
+Batch Trainer::rank_batch(int64_t step) const {
+  if (world_ == 1) return family_.make_batch(step);
+  const int64_t per = family_.stage_batch_size(parts_.stages()[parts_.stage_index(step)]) / world_;
+  return family_.make_batch_slice(step, rank_ * per, (rank_ + 1) * per);
+}
+
+// Without train.sync_bn each rank's BatchNorm running statistics follow its own slice; rank 0's
+// are given to all after every step (as DDP does), so the ranks evaluate and checkpoint alike.
+void Trainer::share_buffers() {
+  std::vector<Tensor> bufs;
+  for (const auto& n : parts_.networks())
+    for (const auto& [k, b] : n.module->named_buffers())
+      if (b.defined() && dtype_is_float(b.dtype()) && b.is_contiguous()) bufs.push_back(b);
+  dist::broadcast(*comm_, bufs, 0);
+}
+
+// The random streams draw this rank's slice of the batch during a step (tensor/random.h), and
+// BatchNorm syncs over the ranks with train.sync_bn; both are undone afterwards (evaluation and
+// sampling draw as one process).
+struct RankScope {
+  const Parts& parts;
+  RankScope(const Parts& p, int rank, int world, dist::Communicator* sync_bn) : parts(p) {
+    for (const auto& r : parts.rngs()) {
+      r.generator->shard = uint64_t(rank);
+      r.generator->shards = uint64_t(world);
+    }
+    dist::set_sync_batch_norm(sync_bn);
+  }
+  ~RankScope() {
+    for (const auto& r : parts.rngs()) {
+      r.generator->shard = 0;
+      r.generator->shards = 1;
+    }
+    dist::set_sync_batch_norm(nullptr);
+  }
 };
 
 void Trainer::resume() {
@@ -336,10 +448,19 @@ void Trainer::flush(int64_t step) {
   if (pending_.empty()) return;
   // Bad labels / indices that CUDA kernels only flag on the device surface here, naming the op.
   if (family_.device().is_cuda()) device::raise_deferred_errors(family_.device().index);
+  // The global batch's values: each rank's, averaged over the ranks (one exchange per flush).
+  std::vector<double> values;
+  for (const Pending& p : pending_)
+    for (const auto& [name, t] : p.scalars) values.push_back(t.item());
+  if (world_ > 1) {
+    dist::all_reduce_sum(*host_, values);
+    for (double& v : values) v /= double(world_);
+  }
+  size_t vi = 0;
   std::map<std::string, std::pair<double, int>> sums;
   for (const Pending& p : pending_)
     for (const auto& [name, t] : p.scalars) {
-      const double v = t.item();
+      const double v = values[vi++];
       SAKUGA_CHECK(std::isfinite(v), "training scalar '", name, "' became ", v, " at step ", p.step + 1,
                    "; stopping. The last good checkpoint is ", last_good());
       summary_.scalars[name].push_back(v);
@@ -354,12 +475,13 @@ void Trainer::flush(int64_t step) {
     const auto& o = parts_.optimizers()[i];
     rec[i == 0 ? std::string("lr") : "lr_" + o.name] = o.optimizer->lr();
   }
-  metrics_->write(rec);
+  if (metrics_) metrics_->write(rec);
   pending_.clear();
 }
 
 void Trainer::checkpoint(int64_t step, bool is_best) {
   flush(step);  // never checkpoint past an unchecked loss
+  if (!lead_) return;  // every rank holds the same state; rank 0 writes it
   const std::string path = run_.checkpoint_for(step);
   save_checkpoint(family_, path, step, harness_state(), opt_.family);
   link_or_copy(path, run_.last_checkpoint());
@@ -388,14 +510,14 @@ void Trainer::retain() {
 }
 
 bool Trainer::evaluate(int64_t step) {
-  EvalContext ctx{step, &parts_.stages()[parts_.stage_index(step - 1)], family_.device()};
+  EvalContext ctx = eval_context(step, parts_.stages()[parts_.stage_index(step - 1)]);
   EvalReport r = keeping_modes(parts_, [&] { return family_.evaluate(ctx); });
-  if (r.sheet.defined()) data::write_png_tensor(run_.sample_for(step), r.sheet);
+  if (r.sheet.defined() && lead_) data::write_png_tensor(run_.sample_for(step), r.sheet);
   if (r.metrics.empty()) return false;
   summary_.last_eval = r.metrics;
   Json rec{{"step", step}};
   for (const auto& [k, v] : r.metrics) rec[k] = shown_[k] = v;
-  metrics_->write(rec);
+  if (metrics_) metrics_->write(rec);
   bool stop = false, best = false;
   if (auto it = r.metrics.find(train_.monitor); it != r.metrics.end()) {
     if (improves(it->second, best_, train_.monitor_mode)) {
@@ -408,7 +530,7 @@ bool Trainer::evaluate(int64_t step) {
     }
   }
   try {
-    write_plots(run_.metrics(), run_.plots());
+    if (lead_) write_plots(run_.metrics(), run_.plots());
   } catch (const Error& e) {
     log::warn("plots: {}", e.what());
   }
@@ -425,9 +547,11 @@ void Trainer::write_dump(const std::string& path, const Batch& batch, StepContex
 }
 
 RunSummary Trainer::run() {
-  write_file_atomic(run_.config(), family_.config().dump() + "\n");
-  metrics_ = std::make_unique<MetricsLog>(run_.metrics(), opt_.resume ? step_ : -1);
-  if (!opt_.quiet) {
+  if (lead_) {
+    write_file_atomic(run_.config(), family_.config().dump() + "\n");
+    metrics_ = std::make_unique<MetricsLog>(run_.metrics(), opt_.resume ? step_ : -1);
+  }
+  if (!quiet_) {
     std::string line = family_.describe();
     if (line.empty()) line = opt_.family;
     if (parts_.stages().size() > 1) {
@@ -436,16 +560,21 @@ RunSummary Trainer::run() {
       line += fmt::format("; stages {}", fmt::join(st, ", "));
     }
     if (opt_.resume) line += fmt::format(" (resuming at step {})", step_);
+    if (world_ > 1)
+      line += fmt::format("; data-parallel over {} ranks ({}{})", world_, comm_->backend(),
+                          train_.sync_bn ? ", synchronised BatchNorm" : "");
     log::info("{}", line);
   }
   summary_.first_step = step_;
   const int64_t end = opt_.stop_after >= 0 ? std::min(total_, opt_.stop_after) : total_;
   const int64_t log_every = std::max<int64_t>(1, train_.log_every);
   int workers = data_.workers;
-  if (workers <= 0) workers = int(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8));
+  if (workers <= 0)
+    workers = int(std::clamp<unsigned>(std::thread::hardware_concurrency() / unsigned(dist::launch_from_env().local_world),
+                                       1, 8));
   const Device dev = family_.device();
-  OrderedPrefetch<Batch> batches([this, dev](int64_t s) { return pinned(family_.make_batch(s), dev); }, step_, end,
-                                 workers, std::max(1, data_.prefetch));
+  OrderedPrefetch<Batch> batches([this, dev](int64_t s) { return pinned(rank_batch(s), dev); }, step_, end, workers,
+                                 std::max(1, data_.prefetch));
   Progress progress(opt_.family, step_, total_);
   for (auto& n : parts_.networks()) n.module->train();
 
@@ -458,8 +587,9 @@ RunSummary Trainer::run() {
     ctx.stage_ = &stage;
     ctx.device_ = dev;
     ctx.parts_ = &parts_;
+    ctx.comm_ = distributed_ ? comm_ : nullptr;
     if (step_ == stage.first_step) family_.begin_stage(stage);
-    ctx.dumping_ = !opt_.dump_first_step.empty() && step_ == stage.first_step;
+    ctx.dumping_ = lead_ && !opt_.dump_first_step.empty() && step_ == stage.first_step;
     const std::string dump_file = ctx.dumping_ ? dump_path(opt_.dump_first_step, family_, si) : "";
     if (ctx.dumping_) {
       std::map<std::string, Tensor> weights;
@@ -468,28 +598,32 @@ RunSummary Trainer::run() {
       io::save_safetensors(dump_file + ".weights.safetensors", weights);
     }
     Batch batch = to_device(batches.next(), dev);
-    family_.step(batch, ctx);
+    {
+      RankScope scope(parts_, rank_, world_, train_.sync_bn && world_ > 1 ? comm_ : nullptr);
+      family_.step(batch, ctx);
+    }
+    if (distributed_ && !train_.sync_bn) share_buffers();
     if (ctx.dumping_) write_dump(dump_file, batch, ctx);
     pending_.push_back({step_, std::move(ctx.logged_)});
     ++step_;
     const bool last = step_ == end;
-    if (parts_.stages().size() > 1 && !opt_.quiet)
+    if (parts_.stages().size() > 1 && !quiet_)
       progress.set_label(fmt::format("{} [{}]", opt_.family, parts_.stages()[parts_.stage_index(step_ - 1)].name));
     if (step_ % log_every == 0 || last) flush(step_);
     bool stop_early = false;
     if ((train_.eval_every > 0 && step_ % train_.eval_every == 0) || step_ == total_) stop_early = evaluate(step_);
     if (train_.sample_every > 0 && step_ % train_.sample_every == 0) {
-      EvalContext ectx{step_, &stage, dev};
+      EvalContext ectx = eval_context(step_, stage);
       Tensor sheet = keeping_modes(parts_, [&] { return family_.samples(ectx); });
-      if (sheet.defined()) data::write_png_tensor(run_.sample_for(step_), sheet);
+      if (sheet.defined() && lead_) data::write_png_tensor(run_.sample_for(step_), sheet);
     }
     const bool already = best_step_ == step_;  // evaluate() wrote this step's checkpoint
     if (!already && ((train_.checkpoint_every > 0 && step_ % train_.checkpoint_every == 0) || last || stop_early))
       checkpoint(step_, false);
-    if (!opt_.quiet) progress.update(step_, shown_);
+    if (!quiet_) progress.update(step_, shown_);
     if (stop_early) {
       summary_.early_stopped = true;
-      if (!opt_.quiet) {
+      if (!quiet_) {
         progress.finish();
         log::info("early stop: {} has not improved for {} evaluations (best {:.4g} at step {})", train_.monitor,
                   bad_evals_, best_, best_step_);
@@ -497,7 +631,7 @@ RunSummary Trainer::run() {
       break;
     }
   }
-  if (!opt_.quiet) {
+  if (!quiet_) {
     progress.finish();
     const std::string line = family_.summary(summary_.last_eval);
     if (!line.empty()) log::info("{}; run folder {}", line, opt_.out);

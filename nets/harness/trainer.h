@@ -6,7 +6,11 @@
 // defaults by with_harness_defaults(); a family may override a default in its own JSON):
 //   train.seed, train.log_every, train.eval_every, train.sample_every, train.checkpoint_every,
 //   train.keep_checkpoints, train.early_stop, train.monitor, train.monitor_mode,
-//   data.workers, data.prefetch
+//   train.sync_bn, train.dist_backend, data.workers, data.prefetch
+//
+// Data-parallel (launched by mpirun/srun with N ranks): each rank trains on its slice of every
+// global batch (Family::make_batch_slice), gradients are averaged before each optimiser step,
+// logged scalars are the global batch's, rank 0 alone writes the run folder.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -27,9 +31,13 @@ struct TrainSettings {
   int64_t early_stop = 0;        // stop after this many evaluations without a better monitor value (0 = off)
   std::string monitor = "val_loss";  // the evaluation metric for early stop and best.safetensors
   std::string monitor_mode = "min";  // min | max
+  // Data-parallel runs (mpirun -np N; docs/distributed.md):
+  bool sync_bn = false;              // BatchNorm statistics over the global batch (default: per rank)
+  std::string dist_backend = "auto";  // auto (NCCL on GPUs, MPI on CPUs) | nccl | mpi
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainSettings, seed, log_every, eval_every, sample_every,
-                                                checkpoint_every, keep_checkpoints, early_stop, monitor, monitor_mode)
+                                                checkpoint_every, keep_checkpoints, early_stop, monitor, monitor_mode,
+                                                sync_bn, dist_backend)
 
 struct DataSettings {
   int workers = 0;   // prefetch threads, each building whole batches; 0 = the machine's cores (at most 8)

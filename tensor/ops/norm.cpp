@@ -8,6 +8,10 @@
 #include "kernels/random.h"
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
+#include "tensor/dist.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/reduce.h"
+#include "tensor/ops/view.h"
 
 namespace sakuga::ops {
 
@@ -223,6 +227,41 @@ Tensor dropout(const Tensor& x_in, double p, bool training, Generator& gen) {
   };
   Tensor y = apply(x);
   return record(op, y, {x}, [apply](const Tensor& gy, const Needs&) -> Grads { return {apply(gy.contiguous())}; });
+}
+
+}  // namespace sakuga::ops
+
+namespace sakuga::ops {
+
+Tensor sync_batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                       const Tensor& running_var, double momentum, double eps, dist::Communicator& comm) {
+  const char* op = "sync_batch_norm";
+  check_input(op, x);
+  SAKUGA_CHECK(x.dim() == 4, op, ": x must be (N, C, H, W), got ", shape_str(x.shape()));
+  SAKUGA_CHECK(x.dtype() == DType::f32, op, ": x must be f32 (the collectives sum f32), got ", dtype_name(x.dtype()));
+  const int64_t C = x.size(1);
+  check_channel_vector(op, weight, "weight", C, x);
+  check_channel_vector(op, bias, "bias", C, x);
+  check_channel_vector(op, running_mean, "running_mean", C, x);
+  check_channel_vector(op, running_var, "running_var", C, x);
+  // The global count: every rank holds a slice of the same size (the harness splits the batch
+  // evenly), so no count is exchanged and the step has no host synchronisation.
+  const double n = double(x.size(0) * x.size(2) * x.size(3)) * double(comm.world());
+  SAKUGA_CHECK(n > 1, op, ": expected more than 1 value per channel over the ranks, got ", n);
+  const Shape per_channel{1, C, 1, 1};
+  Tensor mean = ops::all_reduce_sum(ops::sum(x, {0, 2, 3}), comm) * (1.0 / n);
+  Tensor centred = x - ops::reshape(mean, per_channel);
+  Tensor var = ops::all_reduce_sum(ops::sum(ops::square(centred), {0, 2, 3}), comm) * (1.0 / n);
+  Tensor invstd = ops::pow(ops::add(var, eps), -0.5);
+  Tensor y = centred * ops::reshape(invstd, per_channel);
+  if (weight.defined()) y = y * ops::reshape(weight, per_channel);
+  if (bias.defined()) y = y + ops::reshape(bias, per_channel);
+  if (running_mean.defined()) {
+    NoGradGuard ng;
+    running_mean.copy_(running_mean * (1.0 - momentum) + mean.detach() * momentum);
+    running_var.copy_(running_var * (1.0 - momentum) + var.detach() * (momentum * n / (n - 1.0)));
+  }
+  return y;
 }
 
 }  // namespace sakuga::ops
