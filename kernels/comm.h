@@ -36,6 +36,12 @@ class Communicator {
   // buf[0, n) ← its sum over the ranks, in place. `device`: the CUDA device holding buf (its
   // work is queued on that device's stream), or kHost.
   virtual void all_reduce_sum(float* buf, int64_t n, int device) = 0;
+  // The same, but the sum may still be running when the call returns: NCCL queues it on the
+  // device's communication stream after the work queued so far on its compute stream, so the
+  // backward goes on meanwhile. wait(device) makes the compute stream wait for every such sum.
+  // Host communicators sum at once.
+  virtual void all_reduce_sum_async(float* buf, int64_t n, int device) { all_reduce_sum(buf, n, device); }
+  virtual void wait(int device) {}
   // bytes of root's buf → every rank's buf.
   virtual void broadcast(void* buf, int64_t bytes, int root, int device) = 0;
   virtual void barrier() = 0;

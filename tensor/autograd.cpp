@@ -10,12 +10,15 @@ namespace sakuga {
 
 namespace {
 thread_local bool t_grad_enabled = true;
+thread_local GradReadyHook t_grad_ready;
 std::atomic<uint64_t> g_next_seq{1};
 }  // namespace
 
 bool grad_enabled() { return t_grad_enabled; }
 NoGradGuard::NoGradGuard() : prev_(t_grad_enabled) { t_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { t_grad_enabled = prev_; }
+GradReadyScope::GradReadyScope(GradReadyHook hook) : prev_(std::move(t_grad_ready)) { t_grad_ready = std::move(hook); }
+GradReadyScope::~GradReadyScope() { t_grad_ready = std::move(prev_); }
 
 bool any_requires_grad(const std::vector<Tensor>& inputs) {
   for (const Tensor& t : inputs)
@@ -89,6 +92,7 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
 
   if (root.is_leaf()) {
     accumulate_leaf(root.impl_ptr(), g0);
+    if (t_grad_ready) t_grad_ready(root);
     return;
   }
 
@@ -108,12 +112,28 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
   // Reverse tape order: every consumer of a node ran before the node itself.
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->seq > b->seq; });
 
+  // With a grad-ready hook: how many nodes still to run feed each leaf.
+  const GradReadyHook& hook = t_grad_ready;
+  std::unordered_map<TensorImpl*, int> leaf_uses;
+  if (hook)
+    for (const auto& n : order)
+      for (const Edge& e : n->next)
+        if (e.leaf) ++leaf_uses[e.leaf.get()];
+  auto leaves_done = [&](const Node& n) {
+    if (!hook) return;
+    for (const Edge& e : n.next)
+      if (e.leaf && --leaf_uses[e.leaf.get()] == 0 && e.leaf->grad) hook(Tensor(e.leaf));
+  };
+
   std::unordered_map<Node*, Tensor> pending;
   pending[root.impl().grad_fn.get()] = g0;
   for (const std::shared_ptr<Node>& node : order) {
     Node* n = node.get();
     auto it = pending.find(n);
-    if (it == pending.end()) continue;  // nothing flowed here
+    if (it == pending.end()) {  // nothing flowed here
+      leaves_done(*n);
+      continue;
+    }
     Tensor g = it->second;
     pending.erase(it);
     SAKUGA_CHECK(n->backward, "autograd: backward through '", n->name,
@@ -135,6 +155,7 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
         accumulate_leaf(e.leaf, grads[i]);
       }
     }
+    leaves_done(*n);
     // Free the saved activations now; the graph edges go with them.
     n->backward = nullptr;
     n->next.clear();

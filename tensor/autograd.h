@@ -63,4 +63,19 @@ Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, B
 // Run backward from `root` with dL/d(root) = grad_root (ones for a scalar when undefined).
 void run_backward(const Tensor& root, const Tensor& grad_root);
 
+// While a GradReadyScope is alive on this thread, each backward calls `hook(leaf)` as soon as a
+// leaf's .grad is complete (no op still to run in this backward adds to it): data-parallel
+// gradient buckets start their all-reduce then, while the rest of the backward runs.
+using GradReadyHook = std::function<void(const Tensor& leaf)>;
+class GradReadyScope {
+ public:
+  explicit GradReadyScope(GradReadyHook hook);
+  ~GradReadyScope();
+  GradReadyScope(const GradReadyScope&) = delete;
+  GradReadyScope& operator=(const GradReadyScope&) = delete;
+
+ private:
+  GradReadyHook prev_;
+};
+
 }  // namespace sakuga

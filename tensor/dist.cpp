@@ -121,6 +121,85 @@ void broadcast(Communicator& comm, const std::vector<Tensor>& ts, int root) {
   }
 }
 
+GradBuckets::GradBuckets(Communicator& comm, std::vector<Tensor> params, int64_t bucket_bytes)
+    : comm_(comm), params_(std::move(params)) {
+  const int64_t cap = std::max<int64_t>(1, bucket_bytes / int64_t(sizeof(float)));
+  bucket_of_.resize(params_.size());
+  for (size_t k = params_.size(); k-- > 0;) {
+    const Tensor& p = params_[k];
+    check_reducible(p, "GradBuckets");
+    index_[&p.impl()] = k;
+    if (buckets_.empty() || (buckets_.back().numel > 0 && buckets_.back().numel + p.numel() > cap)) buckets_.emplace_back();
+    Bucket& b = buckets_.back();
+    bucket_of_[k] = buckets_.size() - 1;
+    b.params.push_back(k);
+    b.offsets.push_back(b.numel);
+    b.numel += p.numel();
+  }
+}
+
+void GradBuckets::run(const std::function<void()>& backward) {
+  has_grad_.assign(params_.size(), false);
+  for (Bucket& b : buckets_) {
+    b.ready = 0;
+    b.launched = false;
+    if (!b.flat.defined()) b.flat = Tensor::zeros({b.numel}, DType::f32, params_[b.params[0]].device());
+  }
+  {
+    GradReadyScope scope([this](const Tensor& leaf) { ready(leaf); });
+    backward();
+  }
+  // Buckets with parameters this backward did not reach (frozen, unused): summed now, with zeros
+  // in their place on every rank (every rank runs the same graph).
+  for (Bucket& b : buckets_)
+    if (!b.launched) launch(b);
+  const int d = device_of(params_[0]);
+  comm_.wait(d);
+  const double inv = 1.0 / double(comm_.world());
+  NoGradGuard ng;
+  for (Bucket& b : buckets_) {
+    Tensor mean = ops::mul(b.flat, inv);
+    auto* base = static_cast<float*>(mean.raw());
+    for (size_t j = 0; j < b.params.size(); ++j) {
+      const size_t k = b.params[j];
+      if (!has_grad_[k]) continue;
+      Tensor g = params_[k].grad();
+      copy_bytes(g.raw(), base + b.offsets[j], g.nbytes(), d);
+    }
+  }
+}
+
+void GradBuckets::ready(const Tensor& leaf) {
+  auto it = index_.find(&leaf.impl());
+  if (it == index_.end()) return;  // another optimiser's parameter
+  const size_t k = it->second;
+  if (has_grad_[k]) return;
+  Tensor g = params_[k].grad();
+  if (!g.defined()) return;
+  SAKUGA_CHECK(g.is_contiguous() && g.dtype() == DType::f32, "GradBuckets: expected contiguous f32 gradients");
+  has_grad_[k] = true;
+  Bucket& b = buckets_[bucket_of_[k]];
+  size_t j = 0;
+  while (b.params[j] != k) ++j;
+  copy_bytes(static_cast<float*>(b.flat.raw()) + b.offsets[j], g.raw(), g.nbytes(), device_of(g));
+  if (++b.ready == b.params.size()) launch(b);
+}
+
+void GradBuckets::launch(Bucket& b) {
+  const int d = device_of(b.flat);
+  // Parameters without a gradient this step contribute zeros.
+  for (size_t j = 0; j < b.params.size(); ++j)
+    if (!has_grad_[b.params[j]]) {
+      const Tensor& p = params_[b.params[j]];
+      if (d == kHost)
+        std::memset(static_cast<float*>(b.flat.raw()) + b.offsets[j], 0, p.nbytes());
+      else
+        device::memset_zero(static_cast<float*>(b.flat.raw()) + b.offsets[j], p.nbytes(), d);
+    }
+  comm_.all_reduce_sum_async(static_cast<float*>(b.flat.raw()), b.numel, d);
+  b.launched = true;
+}
+
 void set_sync_batch_norm(Communicator* comm) { g_sync_bn = comm; }
 Communicator* sync_batch_norm() { return g_sync_bn; }
 

@@ -3,7 +3,9 @@
 // device, bucketed mean/sum of many tensors in one collective per bucket, broadcast, and the
 // differentiable sum that synchronised BatchNorm is built from. The collectives themselves are
 // in kernels/comm.h.
+#include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kernels/comm.h"
@@ -26,6 +28,39 @@ void all_reduce_mean(Communicator& comm, const std::vector<Tensor>& tensors, int
 void all_reduce_sum(Communicator& comm, std::vector<double>& values);
 // Root's values of each tensor (any dtype, contiguous) → every rank's.
 void broadcast(Communicator& comm, const std::vector<Tensor>& tensors, int root = 0);
+
+// An optimiser's gradients averaged over the ranks in buckets that start while the backward
+// runs (GradReadyScope, tensor/autograd.h): the last layers' gradients are ready first, so the
+// buckets hold the parameters in reverse order. A bucket is summed once every parameter in it
+// that takes part in this backward has its gradient; finish() sums the rest, waits, and writes
+// the mean back into each .grad (parameters without a gradient keep none). The bucket buffers
+// are allocated once and reused every step.
+class GradBuckets {
+ public:
+  GradBuckets(Communicator& comm, std::vector<Tensor> params, int64_t bucket_bytes = 25 << 20);
+  // Runs `backward` with the buckets filling as gradients become ready, then finish().
+  void run(const std::function<void()>& backward);
+  size_t buckets() const { return buckets_.size(); }
+
+ private:
+  struct Bucket {
+    std::vector<size_t> params;  // indices into params_
+    std::vector<int64_t> offsets;
+    int64_t numel = 0;
+    Tensor flat;
+    size_t ready = 0;
+    bool launched = false;
+  };
+  void ready(const Tensor& leaf);
+  void launch(Bucket& b);
+
+  Communicator& comm_;
+  std::vector<Tensor> params_;
+  std::vector<size_t> bucket_of_;          // per parameter
+  std::vector<bool> has_grad_;             // this step
+  std::unordered_map<const void*, size_t> index_;  // parameter impl → index
+  std::vector<Bucket> buckets_;
+};
 
 // The group that BatchNorm2d synchronises its batch statistics over while training (null: each
 // rank normalises its own slice, the default). Set by the harness for train.sync_bn.

@@ -1,7 +1,7 @@
 // NCCL between the GPUs of a data-parallel job (kernels/comm.h): one communicator per device,
-// its unique id sent from rank 0 over the host (MPI) communicator; collectives queued on the
-// device's compute stream, so they follow the backward that produced the gradients without a
-// host wait. A watchdog thread polls NCCL's asynchronous error state and the age of every
+// its unique id sent from rank 0 over the host (MPI) communicator; collectives queued on its own
+// communication stream, ordered after the compute stream's work by events (no host wait), so
+// gradient buckets are summed while the backward goes on. A watchdog thread polls NCCL's asynchronous error state and the age of every
 // collective still in flight: an error, or one older than SAKUGA_COMM_TIMEOUT_S (default 600 s),
 // aborts the communicator and ends the process with a message, so the launcher stops the job
 // instead of every rank hanging in a ring that lost a member.
@@ -65,6 +65,7 @@ class NcclComm : public Communicator {
     host.broadcast(&id, sizeof(id), 0, kHost);
     device::set_device(device);
     SAKUGA_NCCL_CHECK(ncclCommInitRank(&comm_, world_, id, rank_));
+    SAKUGA_CUDA_RT_CHECK(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
     timeout_s_ = timeout_s();
     watchdog_ = std::thread([this] { watch(); });
   }
@@ -78,27 +79,45 @@ class NcclComm : public Communicator {
       in_flight_.clear();
     }
     if (comm_) ncclCommDestroy(comm_);
+    if (comm_stream_) cudaStreamDestroy(comm_stream_);
   }
 
   int rank() const override { return rank_; }
   int world() const override { return world_; }
   std::string backend() const override { return "nccl"; }
 
+  // Every collective of this communicator goes on its one communication stream, in the order
+  // issued (the same on every rank): the stream-ordered forms wait for it at once.
   void all_reduce_sum(float* buf, int64_t n, int device) override {
     if (n == 0) return;
-    check_device(device, "all_reduce_sum");
-    Stream s = device::stream(device_);
-    SAKUGA_NCCL_CHECK(ncclAllReduce(buf, buf, size_t(n), ncclFloat, ncclSum, comm_, cudaStream_t(s)));
-    track(s, "all_reduce_sum");
+    all_reduce_sum_async(buf, n, device);
+    wait(device);
+  }
+
+  // On the communication stream, after what the compute stream has queued (the gradients).
+  void all_reduce_sum_async(float* buf, int64_t n, int device) override {
+    if (n == 0) return;
+    check_device(device, "all_reduce_sum_async");
+    cudaStream_t compute = cudaStream_t(device::stream(device_));
+    order(compute, comm_stream_);
+    SAKUGA_NCCL_CHECK(ncclAllReduce(buf, buf, size_t(n), ncclFloat, ncclSum, comm_, comm_stream_));
+    track(Stream(comm_stream_), "all_reduce_sum");
+  }
+
+  void wait(int device) override {
+    check_device(device, "wait");
+    order(comm_stream_, cudaStream_t(device::stream(device_)));
   }
 
   void broadcast(void* buf, int64_t bytes, int root, int device) override {
     if (bytes == 0) return;
     if (device == kHost) return host_.broadcast(buf, bytes, root, kHost);
     check_device(device, "broadcast");
-    Stream s = device::stream(device_);
-    SAKUGA_NCCL_CHECK(ncclBroadcast(buf, buf, size_t(bytes), ncclChar, root, comm_, cudaStream_t(s)));
-    track(s, "broadcast");
+    cudaStream_t compute = cudaStream_t(device::stream(device_));
+    order(compute, comm_stream_);
+    SAKUGA_NCCL_CHECK(ncclBroadcast(buf, buf, size_t(bytes), ncclChar, root, comm_, comm_stream_));
+    track(Stream(comm_stream_), "broadcast");
+    order(comm_stream_, compute);
   }
 
   void barrier() override { host_.barrier(); }
@@ -113,6 +132,15 @@ class NcclComm : public Communicator {
   void check_device(int device, const char* op) const {
     SAKUGA_CHECK(device == device_, "nccl ", op, ": the buffer is on ", device == kHost ? "the host" : "cuda:",
                  device == kHost ? "" : std::to_string(device), ", but this communicator is cuda:", device_);
+  }
+
+  // `after` waits for the work queued so far on `before`.
+  static void order(cudaStream_t before, cudaStream_t after) {
+    cudaEvent_t e;
+    SAKUGA_CUDA_RT_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    SAKUGA_CUDA_RT_CHECK(cudaEventRecord(e, before));
+    SAKUGA_CUDA_RT_CHECK(cudaStreamWaitEvent(after, e, 0));
+    SAKUGA_CUDA_RT_CHECK(cudaEventDestroy(e));  // released once the wait has happened
   }
 
   // An event after the collective, for the watchdog's age check.
@@ -160,6 +188,7 @@ class NcclComm : public Communicator {
   int device_ = 0, rank_ = 0, world_ = 1, timeout_s_ = 600;
   Communicator& host_;
   ncclComm_t comm_ = nullptr;
+  cudaStream_t comm_stream_ = nullptr;
   std::mutex mu_;
   std::deque<InFlight> in_flight_;
   std::atomic<bool> stop_{false};

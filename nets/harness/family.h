@@ -41,6 +41,7 @@
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "kernels/comm.h"
+#include "tensor/dist.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 
@@ -220,6 +221,9 @@ class StepContext {
   std::map<std::string, Tensor> logged_;
   std::map<std::string, Tensor> dumped_;
   dist::Communicator* comm_ = nullptr;  // data-parallel: gradients are averaged over it
+  // Per optimiser, the buckets that update() fills during its backward (owned by the trainer).
+  std::map<std::string, std::unique_ptr<dist::GradBuckets>>* buckets_ = nullptr;
+  std::vector<std::string> reduced_;  // optimisers whose gradients update() has averaged already
 };
 
 // Evaluation in a data-parallel run: every rank calls evaluate(); a family may shard its

@@ -186,7 +186,18 @@ void StepContext::zero_grad(const std::string& optimizer) { parts_->optimizer(op
 
 void StepContext::update(const std::string& optimizer, const Tensor& loss) {
   zero_grad(optimizer);
-  loss.backward();
+  if (comm_ && buckets_) {  // data-parallel: the gradients are summed while the backward runs
+    auto& b = (*buckets_)[optimizer];
+    if (!b) {
+      std::vector<Tensor> params;
+      for (const auto& [name, p] : parts_->optimizer(optimizer).optimizer->params()) params.push_back(p);
+      b = std::make_unique<dist::GradBuckets>(*comm_, std::move(params));
+    }
+    b->run([&] { loss.backward(); });
+    reduced_.push_back(optimizer);
+  } else {
+    loss.backward();
+  }
   step_optimizer(optimizer);
 }
 
@@ -195,7 +206,9 @@ void StepContext::step_optimizer(const std::string& name) {
                fmt::format("{}", fmt::join(stage_->optimizers, ", ")), ")");
   OptimizerPart& o = parts_->optimizer(name);
   optim::Optimizer& opt = *o.optimizer;
-  if (comm_) {  // data-parallel: every rank steps with the gradient of the global batch
+  const bool reduced = std::count(reduced_.begin(), reduced_.end(), name) > 0;
+  reduced_.erase(std::remove(reduced_.begin(), reduced_.end(), name), reduced_.end());
+  if (comm_ && !reduced) {  // data-parallel: every rank steps with the gradient of the global batch
     std::vector<Tensor> grads;
     for (const auto& [pname, p] : opt.params())
       if (p.grad().defined()) grads.push_back(p.grad());
@@ -353,6 +366,7 @@ class Trainer {
   bool distributed_ = false;  // collectives run (several ranks, or a forced NCCL world of one)
   bool lead_ = true;          // rank 0: writes the run folder and prints
   bool quiet_ = false;
+  std::map<std::string, std::unique_ptr<dist::GradBuckets>> buckets_;  // per optimiser
 };
 
 // The ranks of the job (a world of one outside mpirun): their communicators and the check that
@@ -588,6 +602,7 @@ RunSummary Trainer::run() {
     ctx.device_ = dev;
     ctx.parts_ = &parts_;
     ctx.comm_ = distributed_ ? comm_ : nullptr;
+    ctx.buckets_ = &buckets_;
     if (step_ == stage.first_step) family_.begin_stage(stage);
     ctx.dumping_ = lead_ && !opt_.dump_first_step.empty() && step_ == stage.first_step;
     const std::string dump_file = ctx.dumping_ ? dump_path(opt_.dump_first_step, family_, si) : "";

@@ -108,6 +108,17 @@ run "$tmp/g2r" "${mpi[@]}" "$sakuga" "${gcn[@]}" --stop-after 3
 run "$tmp/g2r" "${mpi[@]}" "$sakuga" "${gcn[@]}" --resume
 check "gcn 2 ranks, resumed on 2 at step 3: byte-identical" "$py" "$compare" "$tmp/g2" "$tmp/g2r" --identical
 
+# --- gadn: three stages, several optimisers and frozen networks per step, sampled codes and
+#     styles from sharded streams, no BatchNorm: 2 ranks give the one-process losses.
+ga=(train gadn --device cpu --set model.channels=[8,16,16] --set model.fc=32 --set model.z=8 --set data.artists=4
+    --set data.train_limit=200 --set data.val_count=24 --set data.batch=4 --set eval.samples=2 --set eval.styles=2
+    --set train.log_every=1 --set train.eval_every=0 --set train.checkpoint_every=0 --set train.stages.stage1.steps=6
+    --set train.stages.c2.steps=3 --set train.stages.c2.batch=4 --set train.stages.stage2.steps=4)
+run "$tmp/ga1" "$sakuga" "${ga[@]}"
+run "$tmp/ga2" "${mpi[@]}" "$sakuga" "${ga[@]}"
+check "gadn 2 ranks = 1 process: losses of all three stages (rtol 1e-4)" \
+  "$py" "$compare" "$tmp/ga1" "$tmp/ga2" --rtol 1e-4 --scalars-only
+
 # --- faults: each must end the whole job, non-zero, naming the rank, within 60 s.
 expect_job_error() {  # name, text the output must contain, command...
   local name=$1 needle=$2
