@@ -9,6 +9,8 @@ and every tensor of checkpoints/last.safetensors (weights, buffers, optimiser st
   --skip PREFIX (repeatable): leave out checkpoint tensors whose names start with PREFIX
   --scalars-only: compare metrics.jsonl only
   --only PREFIX (repeatable, with --grads): compare just the gradients whose names start with PREFIX
+  --init WEIGHTS: compare the weight updates (a - init) and (b - init) instead of the weights
+                  (WEIGHTS: a --dump-first-step's .weights.safetensors; buffers are left out)
 
 Prints the largest differences and exits 1 when a bound is broken. Needs only numpy."""
 import argparse
@@ -62,6 +64,7 @@ def main():
     ap.add_argument("--skip", action="append", default=[])
     ap.add_argument("--scalars-only", action="store_true")
     ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--init")
     args = ap.parse_args()
     ok = True
 
@@ -102,6 +105,21 @@ def main():
         print(f"FAIL: checkpoint tensors differ: {sorted(set(ta) ^ set(tb))[:5]}")
         ok = False
     names = sorted(k for k in set(ta) & set(tb) if not any(k.startswith(p) for p in args.skip))
+    if args.init:
+        # Adam moves every weight by about ±lr whatever its gradient's size, so its weights are
+        # compared through their updates: a wrong gradient changes the update by its own size.
+        t0, _ = load_safetensors(args.init)
+        names = [k for k in names if k in t0 and "running_" not in k and "num_batches" not in k]
+        if not names:
+            print("FAIL: no weight of the checkpoints is in --init")
+            return 1
+        ta = {k: ta[k].astype(np.float64) - t0[k].astype(np.float64) for k in names}
+        tb = {k: tb[k].astype(np.float64) - t0[k].astype(np.float64) for k in names}
+        num = sum(float(np.linalg.norm(ta[k] - tb[k])) ** 2 for k in names)
+        den = sum(float(np.linalg.norm(ta[k])) ** 2 for k in names)
+        overall = (num / max(den, 1e-30)) ** 0.5
+        print(f"updates: all weights together differ by {overall:.3g} of their norm")
+        ok = overall <= args.rtol and ok
     ok = compare_tensors(ta, tb, names, args.rtol, args.identical) and ok
     print("OK" if ok else "FAIL")
     return 0 if ok else 1
