@@ -249,6 +249,7 @@ void init() {
   std::lock_guard<std::mutex> lock(s.mu);
   if (s.initialised) return;
   s.initialised = true;
+  s.world = make_local();  // stays the world when starting MPI fails below (the error is reported alone)
   const Launch l = launch_from_env();
 #if defined(SAKUGA_WITH_MPI)
   if (l.launched) {
@@ -267,7 +268,6 @@ void init() {
                 " (mpirun/srun), but this sakuga was built without MPI: install libopenmpi-dev (tools/setup) and "
                 "rebuild, or run one process");
 #endif
-  s.world = make_local();
 }
 
 void finalize() {
@@ -286,6 +286,7 @@ void finalize() {
 Communicator& world() {
   State& s = state();
   if (!s.world) init();
+  if (!s.world) s.world = make_local();  // after finalize()
   return *s.world;
 }
 
