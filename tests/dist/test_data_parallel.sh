@@ -26,6 +26,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 # CI runs as root; OpenMPI refuses that unless told. One thread per rank on the 2-core machine.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# Containers often forbid the cross-memory attach that OpenMPI's shared-memory transport tries first.
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export SAKUGA_THREADS=1
 mpi=(mpirun --oversubscribe -np 2)
 
