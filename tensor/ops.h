@@ -5,6 +5,7 @@
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/loss.h"
 #include "tensor/ops/matmul.h"
+#include "tensor/ops/nce.h"
 #include "tensor/ops/norm.h"
 #include "tensor/ops/pool.h"
 #include "tensor/ops/reduce.h"

@@ -1,0 +1,100 @@
+"""PyTorch oracle for the contrastive row losses (C++ side: tests/oracle_nce.cpp).
+
+  patch_nce  vs CUT's PatchNCELoss written out: l_pos = q_i·k_i, l_neg = bmm(q, kᵀ) with the
+             diagonal masked_fill(-10), CE of cat(l_pos, l_neg)/τ with target 0, mean over rows
+             (CUT detaches k; here k keeps its gradient to check both sides of the GEMM)
+  hdce       vs Hneg_SRC's HDCE: l_neg weighted by W before the diagonal is masked,
+             v = logsumexp((l_neg − l_pos)/τ), loss = mean(exp(v − v.detach())) − 1 + CE.detach()
+             (value: the CE; gradient: the decoupled one)
+  weights    vs W = rowsoftmax(Ã/γ) / rowmax, Ã = k·kᵀ with the diagonal −10
+
+Each case stores q, k (f32, rows L2-normalised), the loss and d loss/dq, d loss/dk in f64.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import oracle  # noqa: E402
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+o = oracle.Oracle()
+cases = []
+
+
+def masked_neg(q, k, w=None):
+    P = q.shape[1]
+    neg = torch.bmm(q, k.transpose(2, 1))
+    if w is not None:
+        neg = neg * w
+    eye = torch.eye(P, dtype=torch.bool)[None]
+    return neg.masked_fill(eye, -10.0).reshape(-1, P)
+
+
+def patch_nce(q, k, tau):
+    B, P, C = q.shape
+    l_pos = (q * k).sum(-1).reshape(-1, 1)
+    out = torch.cat([l_pos, masked_neg(q, k)], 1) / tau
+    return F.cross_entropy(out, torch.zeros(B * P, dtype=torch.long))
+
+
+def hdce_weights(k, gamma):
+    P = k.shape[1]
+    a = torch.bmm(k, k.transpose(2, 1)).masked_fill(torch.eye(P, dtype=torch.bool)[None], -10.0)
+    w = torch.softmax(a / gamma, dim=-1)
+    return w / w.max(dim=-1, keepdim=True)[0]
+
+
+def hdce(q, k, w, tau):
+    B, P, C = q.shape
+    l_pos = (q * k).sum(-1).reshape(-1, 1)
+    l_neg = masked_neg(q, k, w)
+    v = torch.logsumexp((l_neg - l_pos) / tau, dim=1)
+    ce = F.cross_entropy(torch.cat([l_pos, l_neg], 1) / tau, torch.zeros(B * P, dtype=torch.long))
+    return torch.exp(v - v.detach()).mean() - 1 + ce.detach()
+
+
+def features(B, P, C, scale=1.0):
+    x = torch.randn(B, P, C) * scale
+    return (x / (x.norm(dim=-1, keepdim=True) + 1e-7)).float()
+
+
+def add(op, B, P, C, tau, gamma=None, similar=False):
+    name = f"c{len(cases)}"
+    q = features(B, P, C)
+    k = features(B, P, C)
+    if similar:  # q close to k: the positives dominate (the trained regime)
+        k = (q + 0.3 * k)
+        k = (k / k.norm(dim=-1, keepdim=True)).float()
+    q64 = q.double().clone().requires_grad_(True)
+    k64 = k.double().clone().requires_grad_(True)
+    w = None
+    if op == "patch_nce":
+        y = patch_nce(q64, k64, tau)
+    else:
+        w = hdce_weights(k.double(), gamma)
+        y = hdce(q64, k64, w, tau)
+    y.backward()
+    o.add(f"{name}.q", q)
+    o.add(f"{name}.k", k)
+    o.add(f"{name}.y", y.detach().float().reshape(1))
+    o.add(f"{name}.gq", q64.grad.float())
+    o.add(f"{name}.gk", k64.grad.float())
+    if w is not None:
+        o.add(f"{name}.w", w.float())
+    o.meta(name, {"op": op, "tau": tau, "gamma": gamma})
+    cases.append(name)
+
+
+torch.manual_seed(0)
+for B, P, C in [(1, 256, 256), (2, 64, 16), (3, 7, 5), (1, 1, 4)]:
+    add("patch_nce", B, P, C, 0.07)
+    add("patch_nce", B, P, C, 0.07, similar=True)
+    for gamma in (50.0, 10.0):
+        add("hdce", B, P, C, 0.07, gamma=gamma, similar=True)
+add("patch_nce", 2, 32, 8, 1.0)
+add("hdce", 2, 32, 8, 0.5, gamma=2.0)
+
+o.meta("cases", cases)
+o.run("oracle_nce")
