@@ -16,6 +16,16 @@
 //     dS_ii = −1/τ,  dS_ij = r_j·W_ij/τ (j ≠ i)
 //
 // W gets no gradient (it comes from detached features). Math in f32 (f64 on the CPU for f64).
+//
+// SRC (the spatial-relation consistency of Hneg_SRC), per row i of image b of the relation
+// matrices A_q = Q·Qᵀ and A_k = K·Kᵀ (B, P, P; no temperature): p = softmax(A_q row), r =
+// softmax(A_k row), m = (p + r)/2, the row's Jensen–Shannon divergence
+//   jsd_i = ½ Σ_j [p_j log(p_j/m_j) + r_j log(r_j/m_j)]
+// and its derivative with respect to the A_q row (A_k is detached): with g_j = ½ log(p_j/m_j)
+// (∂jsd/∂p_j, the other terms cancel), dA_j = p_j (g_j − Σ_l p_l g_l). The reference takes the
+// softmax along dim 1; A_q and A_k are symmetric, so rows give the same sum and, through the GEMM
+// A = Q·Qᵀ (whose backward adds dA and dAᵀ), the same gradient of Q. Logs come from log-softmax
+// values (no log 0 when a probability underflows).
 #include "kernels/common.h"
 
 namespace sakuga::kernels {
@@ -26,6 +36,9 @@ namespace cpu {
 // S (B, P, P); W (B, P, P) or null (all ones); loss (B·P); dS (B, P, P) or null.
 template <class T>
 void nce_rows_forward(const T* S, const T* W, int64_t B, int64_t P, double tau, bool decoupled, T* loss, T* dS);
+// Aq, Ak (B, P, P); jsd (B·P); dAq (B, P, P) or null.
+template <class T>
+void src_rows_forward(const T* Aq, const T* Ak, int64_t B, int64_t P, T* jsd, T* dAq);
 }  // namespace cpu
 
 namespace cuda {
@@ -33,6 +46,8 @@ namespace cuda {
 // deterministic.
 void nce_rows_forward(DType dtype, const void* S, const void* W, int64_t B, int64_t P, double tau, bool decoupled,
                       void* loss, void* dS, Stream s);
+void src_rows_forward(DType dtype, const void* Aq, const void* Ak, int64_t B, int64_t P, void* jsd, void* dAq,
+                      Stream s);
 }  // namespace cuda
 
 }  // namespace sakuga::kernels

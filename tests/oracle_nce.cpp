@@ -1,5 +1,5 @@
-// Oracle: PatchNCE, HDCE and HDCE's weights against PyTorch written out from CUT's PatchNCELoss
-// and Hneg_SRC's HDCE (reference values from tests/oracle/test_nce.py).
+// Oracle: PatchNCE, HDCE, HDCE's weights and SRC against PyTorch written out from CUT's PatchNCELoss
+// and Hneg_SRC's HDCE and SRC_Loss (reference values from tests/oracle/test_nce.py).
 #include "tensor/ops/nce.h"
 #include "tensor/ops/view.h"
 #include "tests/oracle_common.h"
@@ -20,6 +20,14 @@ TEST_CASE("oracle_nce") {
     const std::string op = m.at("op");
     const double tau = m.at("tau");
     Tensor y;
+    if (op == "src") {
+      y = ops::src_loss(q, k);
+      test::check_close(ops::reshape(y, {1}), test::oracle_tensor(*f, name + ".y"), 1e-4, what + " value");
+      y.backward();
+      test::check_close(q.grad(), test::oracle_tensor(*f, name + ".gq"), 1e-4, what + " d/dq");
+      CHECK_FALSE(k.grad().defined());  // the source side gets no gradient
+      continue;
+    }
     if (op == "patch_nce") {
       y = ops::patch_nce_loss(q, k, tau);
     } else {

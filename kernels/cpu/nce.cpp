@@ -52,6 +52,45 @@ void nce_rows_forward(const T* S, const T* W, int64_t B, int64_t P, double tau, 
   });
 }
 
+template <class T>
+void src_rows_forward(const T* Aq, const T* Ak, int64_t B, int64_t P, T* jsd, T* dAq) {
+  using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  const A ln2 = A(std::log(2.0));
+  parallel_for(B * P, 16, [=](int64_t r0, int64_t r1) {
+    std::vector<A> lp(static_cast<size_t>(P)), g(static_cast<size_t>(P));
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* q = Aq + r * P;
+      const T* k = Ak + r * P;
+      auto lse = [P](const T* a) {
+        A m = -std::numeric_limits<A>::infinity();
+        for (int64_t j = 0; j < P; ++j) m = std::max(m, A(a[j]));
+        A s = 0;
+        for (int64_t j = 0; j < P; ++j) s += std::exp(A(a[j]) - m);
+        return m + std::log(s);
+      };
+      const A lq = lse(q), lk = lse(k);
+      A value = 0, mean_g = 0;
+      for (int64_t j = 0; j < P; ++j) {
+        const A a = A(q[j]) - lq, b = A(k[j]) - lk;  // log p_j, log r_j
+        const A hi = std::max(a, b);
+        const A lm = hi + std::log(std::exp(a - hi) + std::exp(b - hi)) - ln2;  // log m_j
+        const A p = std::exp(a), rk = std::exp(b);
+        value += A(0.5) * (p * (a - lm) + rk * (b - lm));
+        lp[size_t(j)] = p;
+        g[size_t(j)] = A(0.5) * (a - lm);
+        mean_g += p * g[size_t(j)];
+      }
+      jsd[r] = T(value);
+      if (!dAq) continue;
+      T* d = dAq + r * P;
+      for (int64_t j = 0; j < P; ++j) d[j] = T(lp[size_t(j)] * (g[size_t(j)] - mean_g));
+    }
+  });
+}
+
+template void src_rows_forward<float>(const float*, const float*, int64_t, int64_t, float*, float*);
+template void src_rows_forward<double>(const double*, const double*, int64_t, int64_t, double*, double*);
+
 template void nce_rows_forward<float>(const float*, const float*, int64_t, int64_t, double, bool, float*, float*);
 template void nce_rows_forward<double>(const double*, const double*, int64_t, int64_t, double, bool, double*,
                                        double*);

@@ -68,6 +68,65 @@ __global__ void nce_rows_kernel(const T* __restrict__ S, const T* __restrict__ W
   }
 }
 
+// SRC: one block per row; the two log-sum-exps, then the value and Σ p·g by fixed trees, then the
+// derivative (kernels/nce.h).
+template <class T>
+__global__ void src_rows_kernel(const T* __restrict__ Aq, const T* __restrict__ Ak, int64_t P, T* __restrict__ jsd,
+                                T* __restrict__ dAq) {
+  __shared__ float buf[kBlock];
+  const int64_t r = blockIdx.x;
+  const T* q = Aq + r * P;
+  const T* k = Ak + r * P;
+  float mq = -INFINITY, mk = -INFINITY;
+  for (int64_t j = threadIdx.x; j < P; j += kBlock) {
+    mq = fmaxf(mq, load(q, j));
+    mk = fmaxf(mk, load(k, j));
+  }
+  mq = block_reduce<true>(mq, buf);
+  mk = block_reduce<true>(mk, buf);
+  float sq = 0.f, sk = 0.f;
+  for (int64_t j = threadIdx.x; j < P; j += kBlock) {
+    sq += expf(load(q, j) - mq);
+    sk += expf(load(k, j) - mk);
+  }
+  const float lq = mq + logf(block_reduce<false>(sq, buf));
+  const float lk = mk + logf(block_reduce<false>(sk, buf));
+  const float ln2 = 0.69314718f;
+  auto terms = [&](int64_t j, float& p, float& g, float& v) {
+    const float a = load(q, j) - lq, b = load(k, j) - lk;
+    const float hi = fmaxf(a, b);
+    const float lm = hi + logf(expf(a - hi) + expf(b - hi)) - ln2;
+    p = expf(a);
+    g = 0.5f * (a - lm);
+    v = 0.5f * (p * (a - lm) + expf(b) * (b - lm));
+  };
+  float value = 0.f, pg = 0.f;
+  for (int64_t j = threadIdx.x; j < P; j += kBlock) {
+    float p, g, v;
+    terms(j, p, g, v);
+    value += v;
+    pg += p * g;
+  }
+  value = block_reduce<false>(value, buf);
+  pg = block_reduce<false>(pg, buf);
+  if (threadIdx.x == 0) store(jsd, r, value);
+  if (!dAq) return;
+  T* d = dAq + r * P;
+  for (int64_t j = threadIdx.x; j < P; j += kBlock) {
+    float p, g, v;
+    terms(j, p, g, v);
+    store(d, j, p * (g - pg));
+  }
+}
+
+template <class T>
+void launch_src(const void* Aq, const void* Ak, int64_t rows, int64_t P, void* jsd, void* dAq, Stream s) {
+  if (rows == 0) return;
+  src_rows_kernel<T><<<unsigned(rows), kBlock, 0, s>>>(static_cast<const T*>(Aq), static_cast<const T*>(Ak), P,
+                                                       static_cast<T*>(jsd), static_cast<T*>(dAq));
+  SAKUGA_LAUNCH_CHECK();
+}
+
 template <class T>
 void launch(const void* S, const void* W, int64_t rows, int64_t P, double tau, bool decoupled, void* loss, void* dS,
             Stream s) {
@@ -89,6 +148,17 @@ void nce_rows_forward(DType dtype, const void* S, const void* W, int64_t B, int6
     launch<__nv_bfloat16>(S, W, B * P, P, tau, decoupled, loss, dS, s);
   else
     SAKUGA_FAIL("nce_rows (CUDA): expected f32 or bf16, got ", dtype_name(dtype));
+}
+
+void src_rows_forward(DType dtype, const void* Aq, const void* Ak, int64_t B, int64_t P, void* jsd, void* dAq,
+                      Stream s) {
+  SAKUGA_CHECK(B * P < (int64_t(1) << 31), "src_rows (CUDA): ", B * P, " rows is more than one launch holds");
+  if (dtype == DType::f32)
+    launch_src<float>(Aq, Ak, B * P, P, jsd, dAq, s);
+  else if (dtype == DType::bf16)
+    launch_src<__nv_bfloat16>(Aq, Ak, B * P, P, jsd, dAq, s);
+  else
+    SAKUGA_FAIL("src_rows (CUDA): expected f32 or bf16, got ", dtype_name(dtype));
 }
 
 }  // namespace sakuga::kernels::cuda

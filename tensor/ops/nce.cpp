@@ -92,6 +92,53 @@ Tensor hdce_loss(const Tensor& q, const Tensor& k, const Tensor& weights, double
   return nce_rows_loss(similarities(q, k), weights, tau, true);
 }
 
+Tensor src_rows_loss(const Tensor& Aq_in, const Tensor& Ak_in) {
+  const char* op = "src_rows_loss";
+  check_defined(op, Aq_in, "Aq");
+  check_defined(op, Ak_in, "Ak");
+  check_float(op, Aq_in, "Aq");
+  check_same_device(op, Aq_in, Ak_in);
+  check_same_dtype(op, Aq_in, Ak_in);
+  SAKUGA_CHECK(Aq_in.dim() == 3 && Aq_in.size(1) == Aq_in.size(2) && Ak_in.shape() == Aq_in.shape(), op,
+               ": Aq and Ak must be (B, P, P) of one shape, got ", shape_str(Aq_in.shape()), " and ",
+               shape_str(Ak_in.shape()));
+  const Tensor Aq = Aq_in.contiguous(), Ak = Ak_in.detach().contiguous();
+  const int64_t B = Aq.size(0), P = Aq.size(1);
+  const bool need = grad_enabled() && Aq.requires_grad();
+  Tensor jsd = Tensor::empty({B * P}, Aq.dtype(), Aq.device());
+  Tensor dA = need ? Tensor::empty(Aq.shape(), Aq.dtype(), Aq.device()) : Tensor();
+  if (Aq.is_cuda()) {
+    SAKUGA_CUDA_ONLY(kernels::cuda::src_rows_forward(Aq.dtype(), Aq.raw(), Ak.raw(), B, P, jsd.raw(),
+                                                     dA.defined() ? dA.raw() : nullptr, stream_of(Aq)));
+  } else {
+    dispatch_cpu_float(op, Aq.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::src_rows_forward<T>(Aq.data<T>(), Ak.data<T>(), B, P, jsd.data<T>(),
+                                        dA.defined() ? dA.data<T>() : nullptr);
+    });
+  }
+  const double inv_images = B > 0 ? 1.0 / double(B) : 0.0;
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = mul(sum(jsd), inv_images);  // per image the sum over its P×P entries, mean over images
+  }
+  if (!need) return out;
+  return record(op, out, {Aq}, [dA, inv_images](const Tensor& g, const Needs&) -> Grads {
+    return {mul(dA, mul(g, inv_images))};
+  });
+}
+
+Tensor src_loss(const Tensor& q, const Tensor& k) {
+  check_features("src_loss", q, k);
+  Tensor Ak;
+  {
+    NoGradGuard ng;
+    Ak = similarities(k.detach(), k.detach());
+  }
+  return src_rows_loss(similarities(q, q), Ak);
+}
+
 Tensor hdce_weights(const Tensor& k, double gamma) {
   check_features("hdce_weights", k, k);
   SAKUGA_CHECK(std::isfinite(gamma) && gamma > 0, "hdce_weights: gamma must be finite and > 0, got ", gamma);

@@ -21,6 +21,13 @@ Tensor patch_nce_loss(const Tensor& q, const Tensor& k, double tau = 0.07);
 // diagonal is masked; the reported value is their CE, the gradient the decoupled one.
 Tensor hdce_loss(const Tensor& q, const Tensor& k, const Tensor& weights, double tau = 0.07);
 
+// SRC (spatial-relation consistency): per image the Jensen–Shannon divergence between the row
+// softmaxes of q·qᵀ and k·kᵀ (B, P, P; no temperature), summed over the P×P entries, mean over
+// the images (kernels/nce.h). q, k (B, P, C); k gets no gradient (the source side).
+Tensor src_loss(const Tensor& q, const Tensor& k);
+// The same from the relation matrices themselves (Aq recorded, Ak a constant).
+Tensor src_rows_loss(const Tensor& Aq, const Tensor& Ak);
+
 // HDCE's weights from the source features k (B, P, C): Ã = k·kᵀ with the diagonal set to −10,
 // W = rowsoftmax(Ã/γ) / its row max. Not recorded (the weights are constants of the loss).
 Tensor hdce_weights(const Tensor& k, double gamma);

@@ -3,7 +3,7 @@
 // feature-level PatchNCE / HDCE (the batched GEMM in front). HDCE's gradient is not the gradient
 // of its reported value (the CE) but of logsumexp_j((N_ij − S_ii)/τ): its cases add that value's
 // difference from the CE as a constant, so the finite differences see the function whose
-// gradient the op records.
+// gradient the op records. SRC's cases differentiate Aq (q) only: the source side is a constant.
 #include "tensor/ops.h"
 #include "tests/harness/harness.h"
 
@@ -61,6 +61,14 @@ SAKUGA_OP_CASES(nce) {
                 [=](const Inputs& v) { return hdce_checked(v[0], v[1], tau); }});
     }
   }
+  // SRC on relation matrices (any Aq: the op does not assume symmetry) and from features.
+  for (Size s : {Size{1, 1}, Size{2, 5}, Size{1, 64}, Size{2, 300}}) {
+    const Shape sh{s.B, s.P, s.P};
+    add_case({"src_rows_loss", "src rows " + shape_name(s.B, s.P), {in(sh, 2.0), constant(in(sh, 2.0))},
+              [](const Inputs& v) { return ops::src_rows_loss(v[0], v[1]); }});
+  }
+  add_case({"src_loss", "src_loss (2,9)x8", {in({2, 9, 8}, 0.5), constant(in({2, 9, 8}, 0.5))},
+            [](const Inputs& v) { return ops::src_loss(v[0], v[1]); }});
   // Feature level: q, k (B, P, C), the GEMM then the rows (both sides differentiated).
   for (Size s : {Size{2, 6}, Size{1, 33}}) {
     const Shape f{s.B, s.P, 8};

@@ -7,6 +7,8 @@
              v = logsumexp((l_neg − l_pos)/τ), loss = mean(exp(v − v.detach())) − 1 + CE.detach()
              (value: the CE; gradient: the decoupled one)
   weights    vs W = rowsoftmax(Ã/γ) / rowmax, Ã = k·kᵀ with the diagonal −10
+  src        vs Hneg_SRC's SRC_Loss: softmax along dim 1 of q·qᵀ and k·kᵀ, JSD from two KLDivLoss
+             (log_target) sums, per image, mean over images (k detached)
 
 Each case stores q, k (f32, rows L2-normalised), the loss and d loss/dq, d loss/dk in f64.
 """
@@ -87,12 +89,45 @@ def add(op, B, P, C, tau, gamma=None, similar=False):
     cases.append(name)
 
 
+def src(q, k):
+    """Hneg_SRC's SRC_Loss per image (its batch_dim_for_bmm = 1 merges the batch; here per image,
+    summed over the P×P entries, mean over images), softmax along dim 1 as the reference."""
+    k = k.detach()
+    vals = []
+    for b in range(q.shape[0]):
+        sq = torch.softmax(q[b] @ q[b].t(), dim=0)
+        sk = torch.softmax(k[b] @ k[b].t(), dim=0)
+        m = 0.5 * (sq + sk)
+        kl = lambda p: (p * (torch.log(p) - torch.log(m))).sum()  # KLDivLoss(log m, log p, log_target)
+        vals.append(0.5 * (kl(sq) + kl(sk)))
+    return torch.stack(vals).mean()
+
+
+def add_src(B, P, C, scale):
+    name = f"c{len(cases)}"
+    q = features(B, P, C)
+    k = features(B, P, C)
+    k = ((q + 0.5 * k) / (q + 0.5 * k).norm(dim=-1, keepdim=True)).float()
+    q, k = (q * scale).float(), (k * scale).float()  # relation logits up to ±scale²
+    q64 = q.double().clone().requires_grad_(True)
+    y = src(q64, k.double())
+    y.backward()
+    o.add(f"{name}.q", q)
+    o.add(f"{name}.k", k)
+    o.add(f"{name}.y", y.detach().float().reshape(1))
+    o.add(f"{name}.gq", q64.grad.float())
+    o.meta(name, {"op": "src", "tau": 1.0, "gamma": None})
+    cases.append(name)
+
+
 torch.manual_seed(0)
 for B, P, C in [(1, 256, 256), (2, 64, 16), (3, 7, 5), (1, 1, 4)]:
     add("patch_nce", B, P, C, 0.07)
     add("patch_nce", B, P, C, 0.07, similar=True)
     for gamma in (50.0, 10.0):
         add("hdce", B, P, C, 0.07, gamma=gamma, similar=True)
+for B, P, C, scale in [(1, 256, 256, 1.0), (2, 64, 16, 2.0), (3, 7, 5, 1.0)]:
+    add_src(B, P, C, scale)
 add("patch_nce", 2, 32, 8, 1.0)
 add("hdce", 2, 32, 8, 0.5, gamma=2.0)
 
