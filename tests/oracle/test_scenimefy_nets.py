@@ -1,0 +1,188 @@
+"""PyTorch oracle for scenimefy's networks (C++ side: tests/oracle_scenimefy_nets.cpp).
+
+CUT's modules written out from their definitions (taesungp/contrastive-unpaired-translation
+models/networks.py: ResnetGenerator with anti-aliased Downsample / Upsample, NLayerDiscriminator,
+PatchSampleF), at small widths (ngf 4, ndf 4) but the real layout (9 blocks, the real layer
+indices), random weights. Their state_dicts go to the C++ side, which must load them by name
+(the filters `filt` are buffers in them), and give the same generator output, encoder taps
+(layers 0, 4, 8, 12, 16), discriminator outputs (3 and 6 input channels), patch features at the
+same positions, and the same gradients of the input and of every parameter.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import oracle  # noqa: E402
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+def get_filter(k):
+    a = {3: [1., 2., 1.], 4: [1., 3., 3., 1.]}[k]
+    a = torch.tensor(a)
+    f = a[:, None] * a[None, :]
+    return f / f.sum()
+
+
+class Downsample(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.register_buffer('filt', get_filter(3)[None, None].repeat(channels, 1, 1, 1))
+        self.pad = nn.ReflectionPad2d(1)
+
+    def forward(self, x):
+        return F.conv2d(self.pad(x), self.filt, stride=2, groups=x.shape[1])
+
+
+class Upsample(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.register_buffer('filt', (get_filter(4) * 4)[None, None].repeat(channels, 1, 1, 1))
+        self.pad = nn.ReplicationPad2d(1)
+
+    def forward(self, x):
+        y = F.conv_transpose2d(self.pad(x), self.filt, stride=2, padding=2, groups=x.shape[1])[:, :, 1:, 1:]
+        return y[:, :, :-1, :-1]
+
+
+class ResnetBlock(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv_block = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True), nn.InstanceNorm2d(dim),
+                                        nn.ReLU(True), nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True),
+                                        nn.InstanceNorm2d(dim))
+
+    def forward(self, x):
+        return x + self.conv_block(x)
+
+
+class ResnetGenerator(nn.Module):
+    def __init__(self, ngf, blocks=9):
+        super().__init__()
+        m = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7, bias=True), nn.InstanceNorm2d(ngf), nn.ReLU(True)]
+        for i in range(2):
+            mult = 2 ** i
+            m += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, padding=1, bias=True), nn.InstanceNorm2d(ngf * mult * 2),
+                  nn.ReLU(True), Downsample(ngf * mult * 2)]
+        m += [ResnetBlock(ngf * 4) for _ in range(blocks)]
+        for i in range(2):
+            mult = 2 ** (2 - i)
+            m += [Upsample(ngf * mult), nn.Conv2d(ngf * mult, ngf * mult // 2, 3, padding=1, bias=True),
+                  nn.InstanceNorm2d(ngf * mult // 2), nn.ReLU(True)]
+        m += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
+        self.model = nn.Sequential(*m)
+
+    def forward(self, x, layers=None):
+        if layers is None:
+            return self.model(x)
+        feats, h = [], x
+        for i, layer in enumerate(self.model):
+            h = layer(h)
+            if i in layers:
+                feats.append(h)
+            if i == layers[-1]:
+                return feats
+
+
+class NLayerDiscriminator(nn.Module):
+    def __init__(self, input_nc, ndf, n_layers=3):
+        super().__init__()
+        seq = [nn.Conv2d(input_nc, ndf, 4, 1, 1), nn.LeakyReLU(0.2, True), Downsample(ndf)]
+        nf = 1
+        for n in range(1, n_layers):
+            prev, nf = nf, min(2 ** n, 8)
+            seq += [nn.Conv2d(ndf * prev, ndf * nf, 4, 1, 1, bias=True), nn.InstanceNorm2d(ndf * nf),
+                    nn.LeakyReLU(0.2, True), Downsample(ndf * nf)]
+        prev, nf = nf, min(2 ** n_layers, 8)
+        seq += [nn.Conv2d(ndf * prev, ndf * nf, 4, 1, 1, bias=True), nn.InstanceNorm2d(ndf * nf), nn.LeakyReLU(0.2, True)]
+        seq += [nn.Conv2d(ndf * nf, 1, 4, 1, 1)]
+        self.model = nn.Sequential(*seq)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+class PatchSampleF(nn.Module):
+    def __init__(self, widths, nc):
+        super().__init__()
+        for i, c in enumerate(widths):
+            setattr(self, 'mlp_%d' % i, nn.Sequential(nn.Linear(c, nc), nn.ReLU(), nn.Linear(nc, nc)))
+        self.n = len(widths)
+
+    def forward(self, feats, patch_ids):
+        out = []
+        for i, f in enumerate(feats):
+            r = f.permute(0, 2, 3, 1).flatten(1, 2)
+            x = r[:, patch_ids[i], :].flatten(0, 1)
+            x = getattr(self, 'mlp_%d' % i)(x)
+            out.append(x / (x.pow(2).sum(1, keepdim=True).pow(0.5) + 1e-7))
+        return out
+
+
+def randomize(net, scale):
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.copy_(torch.randn_like(p) * (scale if name.endswith('weight') else 0.1))
+
+
+def save_state(o, prefix, net):
+    for k, v in net.state_dict().items():
+        o.add(f"{prefix}.{k}", v.float().contiguous())
+
+
+o = oracle.Oracle()
+torch.manual_seed(0)
+TAPS = [0, 4, 8, 12, 16]
+ngf, nc, B, H, W = 4, 16, 2, 32, 24
+G = ResnetGenerator(ngf).double()
+randomize(G, 0.3)
+D = NLayerDiscriminator(3, 4).double()
+Dp = NLayerDiscriminator(6, 4).double()
+randomize(D, 0.3)
+randomize(Dp, 0.3)
+x = torch.randn(B, 3, H, W).float()
+xd = x.double().clone().requires_grad_(True)
+
+# Generator output and taps; R-weighted sums give every gradient.
+y = G(xd)
+feats = G(xd, TAPS)
+widths = [f.shape[1] for f in feats]
+Fh = PatchSampleF(widths, nc).double()
+randomize(Fh, 0.5)
+ids = [torch.randperm(f.shape[2] * f.shape[3])[:min(10, f.shape[2] * f.shape[3])] for f in feats]
+samples = Fh(feats, ids)
+dout = D(y)
+dpout = Dp(torch.cat([xd, y], 1))
+r_y = torch.randn_like(y)
+r_f = [torch.randn_like(f) for f in feats]
+r_s = [torch.randn_like(s) for s in samples]
+r_d, r_dp = torch.randn_like(dout), torch.randn_like(dpout)
+total = (y * r_y).sum() + sum((f * r).sum() for f, r in zip(feats, r_f)) + sum((s * r).sum() for s, r in zip(samples, r_s))
+total = total + (dout * r_d).sum() + (dpout * r_dp).sum()
+total.backward()
+
+save_state(o, "G", G)
+save_state(o, "D", D)
+save_state(o, "Dp", Dp)
+save_state(o, "F", Fh)
+o.add("x", x)
+o.add("y", y.detach().float())
+o.add("r_y", r_y.float())
+o.add("gx", xd.grad.float())
+o.add("d", dout.detach().float())
+o.add("r_d", r_d.float())
+o.add("dp", dpout.detach().float())
+o.add("r_dp", r_dp.float())
+for i, (f, s) in enumerate(zip(feats, samples)):
+    o.add(f"tap{i}", f.detach().float())
+    o.add(f"r_tap{i}", r_f[i].float())
+    o.add(f"ids{i}", ids[i].int())
+    o.add(f"feat{i}", s.detach().float())
+    o.add(f"r_feat{i}", r_s[i].float())
+for prefix, net in (("G", G), ("D", D), ("Dp", Dp), ("F", Fh)):
+    for k, p in net.named_parameters():
+        o.add(f"grad.{prefix}.{k}", p.grad.float())
+o.meta("config", {"ngf": ngf, "nc": nc, "taps": TAPS, "ndf": 4})
+o.run("oracle_scenimefy_nets")
