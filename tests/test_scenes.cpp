@@ -1,0 +1,108 @@
+// Synthetic scenes for scenimefy (data/scenes.h): reproducible, any size, the anime rendering
+// flat and outlined where the photo is textured, the identity baseline far from the truth, and
+// the pinned folder layout.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <unistd.h>
+
+#include "data/png.h"
+#include "data/scenes.h"
+
+using namespace sakuga;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The fraction of horizontally neighbouring pixels of one region that have the same colour
+// (flat areas: near 1; texture and noise: near 0).
+double flat_fraction(const data::draw::Raster& im, const std::vector<uint8_t>& reg) {
+  size_t same = 0, n = 0;
+  for (int y = 0; y < im.h; ++y)
+    for (int x = 0; x + 2 < im.w; ++x) {
+      const size_t i = size_t(y) * size_t(im.w) + size_t(x);
+      if (reg[i] != reg[i + 1] || reg[i + 1] != reg[i + 2]) continue;  // skip edges and outlines
+      same += im.px[i * 3] == im.px[(i + 1) * 3] && im.px[i * 3 + 1] == im.px[(i + 1) * 3 + 1] &&
+              im.px[i * 3 + 2] == im.px[(i + 1) * 3 + 2];
+      ++n;
+    }
+  return n ? double(same) / double(n) : 0.0;
+}
+
+size_t distinct_colours(const data::draw::Raster& im) {
+  std::set<std::tuple<int, int, int>> s;
+  for (size_t i = 0; i < im.px.size(); i += 3)
+    s.insert({int(im.px[i] * 255), int(im.px[i + 1] * 255), int(im.px[i + 2] * 255)});
+  return s.size();
+}
+
+}  // namespace
+
+TEST_SUITE("data") {
+
+TEST_CASE("scenes: the same seed gives the same bits, another seed another scene, any size") {
+  const auto a = data::scenes::render_scene(7, 48, 64), b = data::scenes::render_scene(7, 48, 64);
+  CHECK(a.photo.px == b.photo.px);
+  CHECK(a.anime.px == b.anime.px);
+  CHECK(data::scenes::render_scene(8, 48, 64).photo.px != a.photo.px);
+  const auto odd = data::scenes::render_scene(3, 37, 53);
+  CHECK(odd.photo.h == 37);
+  CHECK(odd.photo.w == 53);
+  CHECK_THROWS_WITH_AS(data::scenes::render_scene(1, 8, 64), doctest::Contains("at least 16x16"), Error);
+}
+
+TEST_CASE("scenes: the anime rendering is flat and outlined, the photo textured; identity is far from the truth") {
+  double flat_anime = 0, flat_photo = 0, l1 = 0;
+  size_t colours_anime = 0, colours_photo = 0;
+  const int n = 6;
+  for (int k = 0; k < n; ++k) {
+    const auto s = data::scenes::render_scene(100 + uint64_t(k), 64, 96);
+    flat_anime += flat_fraction(s.anime, s.regions);
+    flat_photo += flat_fraction(s.photo, s.regions);
+    colours_anime += distinct_colours(s.anime);
+    colours_photo += distinct_colours(s.photo);
+    double d = 0;
+    for (size_t i = 0; i < s.photo.px.size(); ++i) d += std::abs(s.photo.px[i] - s.anime.px[i]);
+    l1 += d / double(s.photo.px.size());
+    // Outlines: some dark pixels in the anime rendering.
+    size_t dark = 0;
+    for (size_t i = 0; i < s.anime.px.size(); i += 3)
+      dark += (s.anime.px[i] + s.anime.px[i + 1] + s.anime.px[i + 2]) < 0.4f;
+    CHECK(dark > 20);
+  }
+  MESSAGE("flat neighbours within regions: anime ", flat_anime / n, " photo ", flat_photo / n, "; colours anime ",
+          colours_anime / n, " photo ", colours_photo / n, "; identity L1 ", l1 / n);
+  CHECK(flat_anime / n > 0.9);
+  CHECK(flat_photo / n < 0.1);
+  CHECK(colours_anime * 10 < colours_photo);
+  CHECK(l1 / n > 0.03);  // the identity baseline has something to lose
+}
+
+TEST_CASE("scenes: write_dataset writes the pinned layout, pairs matched by name") {
+  const fs::path dir = fs::temp_directory_path() / ("sakuga-scenes-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  int64_t last = 0;
+  data::scenes::write_dataset(dir.string(), 5, 3, 32, 40, [&](int64_t done, int64_t total) {
+    CHECK(done == last + 1);
+    last = done;
+    CHECK(total == 12);  // 5 photos (+ truth), 5 anime, 2 pairs
+  });
+  auto names = [&](const char* sub) {
+    std::set<std::string> s;
+    for (const auto& e : fs::directory_iterator(dir / sub)) s.insert(e.path().filename().string());
+    return s;
+  };
+  CHECK(names("trainA").size() == 5);
+  CHECK(names("trainA") == names("truth"));
+  CHECK(names("trainB").size() == 5);
+  CHECK(names("pairs/A").size() == 2);
+  CHECK(names("pairs/A") == names("pairs/B"));
+  const data::Image im = data::read_png((dir / "trainA" / "scene-000000.png").string());
+  CHECK(im.height == 32);
+  CHECK(im.width == 40);
+  fs::remove_all(dir);
+}
+
+}  // TEST_SUITE
