@@ -106,3 +106,48 @@ TEST_CASE("scenes: write_dataset writes the pinned layout, pairs matched by name
 }
 
 }  // TEST_SUITE
+
+#include "data/scenimefy/cut_folders.h"
+
+TEST_SUITE("data") {
+
+TEST_CASE("cut folders: pairs matched by name, one crop and flip for both halves, clear errors") {
+  const fs::path dir = fs::temp_directory_path() / ("sakuga-cut-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  data::scenes::write_dataset(dir.string(), 4, 5, 40, 48);
+  const auto f = data::scenimefy::open_cut_folders(dir.string());
+  CHECK(f.a.size() == 4);
+  CHECK(f.b.size() == 4);
+  REQUIRE(f.pairs.size() == 1);
+  CHECK(fs::path(f.pairs[0].first).filename() == fs::path(f.pairs[0].second).filename());
+
+  data::scenimefy::CropSettings s{36, 32, true};
+  // The same key: the same window and flip for both halves (pairs/A's photo and the same photo as
+  // "B" give identical crops); another key moves the window.
+  const std::string photo = f.pairs[0].first;
+  auto [x, y] = data::scenimefy::load_pair_crop(photo, photo, s, 11);
+  CHECK(x.shape() == Shape{3, 32, 32});
+  CHECK(x.to_vector_f64() == y.to_vector_f64());
+  CHECK(x.to_vector_f64() == data::scenimefy::load_crop(photo, s, 11).to_vector_f64());
+  bool moved = false;
+  for (uint64_t k = 12; k < 20 && !moved; ++k)
+    moved = data::scenimefy::load_crop(photo, s, k).to_vector_f64() != x.to_vector_f64();
+  CHECK(moved);
+  const auto v = x.to_vector_f64();
+  CHECK(*std::min_element(v.begin(), v.end()) >= -1.0);
+  CHECK(*std::max_element(v.begin(), v.end()) <= 1.0);
+
+  // A missing partner, sizes that differ, a crop not a multiple of 4, a missing trainB.
+  fs::remove(fs::path(f.pairs[0].second));
+  CHECK_THROWS_WITH_AS(data::scenimefy::open_cut_folders(dir.string()), doctest::Contains("has no partner"), Error);
+  data::write_png_tensor(f.pairs[0].second, Tensor::zeros({3, 20, 20}));
+  CHECK_THROWS_WITH_AS(data::scenimefy::load_pair_crop(f.pairs[0].first, f.pairs[0].second, s, 1),
+                       doctest::Contains("differ in size"), Error);
+  CHECK_THROWS_WITH_AS(data::scenimefy::load_crop(photo, {36, 30, true}, 1), doctest::Contains("data.crop_size"),
+                       Error);
+  fs::remove_all(dir / "trainB");
+  CHECK_THROWS_WITH_AS(data::scenimefy::open_cut_folders(dir.string()), doctest::Contains("trainB"), Error);
+  fs::remove_all(dir);
+}
+
+}  // TEST_SUITE
