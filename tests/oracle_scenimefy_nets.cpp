@@ -82,5 +82,11 @@ TEST_CASE("oracle_scenimefy_nets") {
       ++compared;
     }
   CHECK(compared > 60);
+
+  // tools/convert_cut.py's file of the same generator (a DataParallel .pth): loads by name.
+  scenimefy::ResnetGenerator G2(gc);
+  G2.load_state_dict(io::load_safetensors(cfg.at("converted").get<std::string>()).tensors);
+  NoGradGuard ng;
+  check_close(G2(oracle_tensor(*f, "x")), oracle_tensor(*f, "y"), 1e-4, "G(x) from the converted .pth");
 }
 }  // TEST_SUITE

@@ -184,5 +184,22 @@ for i, (f, s) in enumerate(zip(feats, samples)):
 for prefix, net in (("G", G), ("D", D), ("Dp", Dp), ("F", Fh)):
     for k, p in net.named_parameters():
         o.add(f"grad.{prefix}.{k}", p.grad.float())
-o.meta("config", {"ngf": ngf, "nc": nc, "taps": TAPS, "ndf": 4})
-o.run("oracle_scenimefy_nets")
+# The converter: a DataParallel-style .pth of the generator (f32), converted by tools/convert_cut.py;
+# the C++ side loads the result into a fresh generator by name and must give G(x) again.
+import copy  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+
+tmp = tempfile.mkdtemp()
+pth, converted = os.path.join(tmp, "latest_net_G.pth"), os.path.join(tmp, "G.safetensors")
+torch.save({"module." + k: v for k, v in copy.deepcopy(G).float().state_dict().items()}, pth)
+tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "convert_cut.py")
+subprocess.run([sys.executable, tool, pth, converted], check=True)
+o.meta("config", {"ngf": ngf, "nc": nc, "taps": TAPS, "ndf": 4, "converted": converted})
+try:
+    o.run("oracle_scenimefy_nets")
+finally:
+    for f in (pth, converted):
+        if os.path.exists(f):
+            os.unlink(f)
+    os.rmdir(tmp)
