@@ -1,5 +1,6 @@
 // Command-line hooks per family. gcn (cel, douga): dataset flags for train, eval, infer, synth.
-// gadn: data-source flags for train, eval, infer, synth.
+// gadn: data-source flags for train, eval, infer, synth. scenimefy: data and reference flags for
+// train, eval, infer, synth.
 #include "apps/families.h"
 
 #include <filesystem>
@@ -7,11 +8,13 @@
 
 #include "data/gadn/writer.h"
 #include "data/gcn/synth.h"
+#include "data/scenes.h"
 #include "kernels/log.h"
 #include "nets/gadn/eval.h"
 #include "nets/gcn/eval.h"
 #include "nets/harness/config.h"
 #include "nets/harness/run_files.h"
+#include "nets/scenimefy/eval.h"
 
 namespace sakuga::app {
 
@@ -302,12 +305,137 @@ FamilyCli gadn_cli() {
   return c;
 }
 
+// ---- scenimefy ----------------------------------------------------------------------------------
+
+void scenimefy_train_flags(CLI::App* cmd, std::vector<std::string>& sets) {
+  auto* syn = cmd->add_flag_callback(
+      "--synthetic", [&sets] { sets.push_back("data.source=\"synthetic\""); },
+      "train on built-in synthetic scenes with known anime renderings (the default)");
+  cmd->add_option_function<std::string>(
+         "--data",
+         [&sets](const std::string& dir) {
+           sets.push_back("data.source=\"folder\"");
+           sets.push_back("data.dir=" + Json(dir).dump());
+         },
+         "CUT layout: DIR/trainA, DIR/trainB, DIR/pairs/A + DIR/pairs/B (matched by name)")
+      ->excludes(syn);
+  cmd->add_flag_callback(
+      "--reference-weighting", [&sets] { sets.push_back("loss.reference_weighting=true"); },
+      "StylePatchNCE weighted λ_s² as the reference code does (0.0025 instead of 0.05)");
+  cmd->add_flag_callback(
+      "--reference-schedule", [&sets] { sets.push_back("loss.reference_schedule=true"); },
+      "λ_pair = cos(π/2·E·(e − 1)) as the reference code (constantly 1 for E ≡ 0 mod 4)");
+}
+
+struct ScenimefyModelArgs {
+  scenimefy::ModelSource src;
+  ComputeOptions compute;
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--ckpt", src.ckpt,
+                    "a scenimefy checkpoint (RUN/checkpoints/last.safetensors) or a CUT / Scenimefy generator "
+                    "converted with tools/convert_cut.py")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--config", src.config_files, "config files over the checkpoint's own")->check(CLI::ExistingFile);
+    cmd->add_option("--set", src.sets, "override a config key (repeatable)");
+    compute.add_to(cmd);
+  }
+};
+
+void scenimefy_eval(CLI::App* cmd, Action& action) {
+  static ScenimefyModelArgs m;
+  static scenimefy::EvalOptions a;
+  m.add_to(cmd);
+  cmd->add_option("--data", a.data_dir, "DIR/trainA photos with DIR/truth renderings (sakuga synth scenimefy)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--json", a.json_file, "write the metrics as JSON (l1, psnr, ssim, identity, fid, kid)");
+  cmd->add_option("--inception", a.inception,
+                  "torchvision Inception-v3 weights as safetensors (tools/convert_torchvision.py) for FID / KID")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--limit", a.limit, "evaluate the first N photos only (0: all)");
+  cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
+  cmd->callback([&action] {
+    action = [] {
+      a.model = m.src;
+      a.model.device = m.compute.apply();
+      return scenimefy::run_eval(a);
+    };
+  });
+}
+
+void scenimefy_infer(CLI::App* cmd, Action& action) {
+  static ScenimefyModelArgs m;
+  static scenimefy::InferOptions a;
+  m.add_to(cmd);
+  cmd->add_option("--input", a.inputs, "PNG photos (any size)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", a.out, "output folder: NAME.anime.png per input")->required();
+  cmd->callback([&action] {
+    action = [] {
+      a.model = m.src;
+      a.model.device = m.compute.apply();
+      return scenimefy::run_infer(a);
+    };
+  });
+}
+
+int run_scenimefy_synth(const SynthArgs& a) {
+  namespace fs = std::filesystem;
+  SAKUGA_CHECK(a.size.size() == 2, "synth: --size takes two numbers, H W");
+  const int64_t h = a.size[0], w = a.size[1];
+  SAKUGA_CHECK(h >= 16 && w >= 16 && h <= 8192 && w <= 8192, "synth scenimefy: --size must be within 16 … 8192, got ",
+               h, " ", w);
+  std::error_code ec;
+  if (fs::exists(a.out, ec)) {
+    SAKUGA_CHECK(fs::is_directory(a.out, ec), "synth: --out ", a.out, " exists and is not a folder");
+    if (!fs::is_empty(a.out, ec)) {
+      SAKUGA_CHECK(a.overwrite, "synth: --out ", a.out, " exists and is not empty (pass --overwrite to replace ",
+                   "its trainA, trainB, truth and pairs folders)");
+      for (const char* sub : {"trainA", "trainB", "truth", "pairs"}) fs::remove_all(fs::path(a.out) / sub, ec);
+    }
+  }
+  harness::Progress progress("synth scenimefy", 0, 2 * a.count + (a.count + 3) / 4, "image");
+  std::function<void(int64_t, int64_t)> report;
+  if (!a.quiet) report = [&progress](int64_t done, int64_t) { progress.update(done); };
+  data::scenes::write_dataset(a.out, a.count, a.seed, int(h), int(w), report);
+  if (!a.quiet) {
+    progress.finish();
+    log::info("synth scenimefy: wrote {} photos with their truth, {} anime frames and {} pairs of {}x{} to {}", a.count,
+              a.count, (a.count + 3) / 4, h, w, a.out);
+  }
+  return 0;
+}
+
+void scenimefy_synth(CLI::App* cmd, Action& action) {
+  static SynthArgs a;
+  a.count = 32;
+  cmd->add_option("--out", a.out, "dataset folder to write (absent or empty unless --overwrite)")->required();
+  cmd->add_option("--count", a.count, "photos in trainA (each with its truth), as many trainB frames, ⌈N/4⌉ pairs")
+      ->capture_default_str();
+  cmd->add_option("--seed", a.seed, "which scenes (use another seed than training for a held-out set)")
+      ->capture_default_str();
+  cmd->add_option("--size", a.size, "image height and width in pixels")->expected(2)->capture_default_str();
+  cmd->add_flag("--overwrite", a.overwrite, "replace the scenimefy folders of a non-empty --out");
+  cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
+  cmd->callback([&action] { action = [] { return run_scenimefy_synth(a); }; });
+}
+
+FamilyCli scenimefy_cli() {
+  FamilyCli c;
+  c.train_flags = scenimefy_train_flags;
+  c.eval = scenimefy_eval;
+  c.infer = scenimefy_infer;
+  c.synth = scenimefy_synth;
+  return c;
+}
+
 }  // namespace
 
 const FamilyCli& family_cli(const std::string& family) {
   static const std::map<std::string, FamilyCli> hooks{{"cel", gcn_cli(SegTask::cel)},
                                                       {"douga", gcn_cli(SegTask::douga)},
-                                                      {"gadn", gadn_cli()}};
+                                                      {"gadn", gadn_cli()},
+                                                      {"scenimefy", scenimefy_cli()}};
   static const FamilyCli none;
   auto it = hooks.find(family);
   return it == hooks.end() ? none : it->second;

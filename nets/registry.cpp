@@ -3,6 +3,7 @@
 #include "nets/fmnist/train.h"
 #include "nets/gadn/train.h"
 #include "nets/gcn/train.h"
+#include "nets/scenimefy/train.h"
 #include "nets/toygan/toygan.h"
 
 namespace sakuga {
@@ -23,6 +24,10 @@ const std::vector<FamilyEntry>& families() {
     v.push_back({"gadn", "GADN style/content disentanglement (Xiang & Li): stage 1, C2 pre-training, stage 2",
                  gadn::default_config, gadn::make_family,
                  "python3 bench/torch_gadn_train.py --sakuga-json <--json file>"});
+    v.push_back({"scenimefy",
+                 "Scenimefy photo → anime scenes (CUT + StylePatchNCE + SRC/HDCE), semi-supervised",
+                 scenimefy::default_config, scenimefy::make_family,
+                 "python3 bench/torch_scenimefy_train.py --sakuga-json <--json file>"});
     v.push_back({"fashion-mnist", "small CNN on Fashion-MNIST (Debian dataset-fashion-mnist)", fmnist::default_config,
                  [](const Config& cfg, Device dev, bool) { return fmnist::make_family(cfg, dev); },
                  "python3 bench/torch_fmnist_train.py --sakuga-json <--json file>"});

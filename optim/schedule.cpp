@@ -15,7 +15,9 @@ constexpr double kPi = 3.14159265358979323846;
 double Schedule::at(int64_t step) const {
   SAKUGA_CHECK(step >= 0, "lr schedule: negative step ", step);
   if (warmup > 0 && step < warmup) return lr * double(step + 1) / double(warmup);
-  const int64_t t = step - std::max<int64_t>(warmup, 0);
+  const int64_t after_warmup = step - std::max<int64_t>(warmup, 0);
+  if (hold > 0 && after_warmup < hold) return lr;
+  const int64_t t = after_warmup - std::max<int64_t>(hold, 0);
   // Fraction of the decay done, in [0, 1].
   auto frac = [&]() { return steps <= 0 ? 1.0 : double(std::min(t, steps)) / double(steps); };
   switch (kind) {
@@ -44,6 +46,7 @@ std::string Schedule::str() const {
     case Kind::step: os << ", ×" << gamma << " every " << step_size << " steps"; break;
   }
   if (warmup > 0) os << ", warm-up " << warmup;
+  if (hold > 0) os << ", held " << hold << " steps first";
   os << ")";
   return os.str();
 }
@@ -86,6 +89,13 @@ Schedule Schedule::with_warmup(int64_t w) const {
   SAKUGA_CHECK(w >= 0, "lr schedule: negative warm-up ", w);
   Schedule s = *this;
   s.warmup = w;
+  return s;
+}
+
+Schedule Schedule::with_hold(int64_t h) const {
+  SAKUGA_CHECK(h >= 0, "lr schedule: negative hold ", h);
+  Schedule s = *this;
+  s.hold = h;
   return s;
 }
 

@@ -4,7 +4,7 @@
 // (or opt.set_lr_factor(sched.factor(step)) when parameter groups have their own base lrs).
 //
 // Warm-up (warmup = W > 0): lr(s) = lr · (s + 1) / W for s < W (reaches lr at s = W − 1),
-// then the main schedule runs on t = s − W:
+// then (hold = H > 0) the base lr for H steps, then the main schedule runs on t = s − W − H:
 //   constant  lr
 //   linear    lr + (lr_end − lr) · min(t, N)/N                       (N = steps)
 //   cosine    lr_end + (lr − lr_end) · (1 + cos(π · min(t, N)/N)) / 2
@@ -23,6 +23,7 @@ struct Schedule {
   double lr_end = 0.0;   // linear / cosine / poly: final value
   int64_t steps = 0;     // linear / cosine / poly: decay length after the warm-up
   int64_t warmup = 0;    // linear warm-up steps
+  int64_t hold = 0;      // steps at the base lr after the warm-up, before the decay starts
   double power = 1.0;    // poly
   int64_t step_size = 1; // step: decay period
   double gamma = 0.1;    // step: decay factor
@@ -40,6 +41,9 @@ struct Schedule {
   static Schedule step_decay(double lr, int64_t step_size, double gamma);
   // Returns a copy with a linear warm-up of `steps` steps in front.
   Schedule with_warmup(int64_t steps) const;
+  // Returns a copy that holds the base lr for `steps` steps before decaying (CUT's "linear"
+  // policy: n_epochs constant, then n_epochs_decay of linear decay).
+  Schedule with_hold(int64_t steps) const;
 };
 
 // "constant", "linear", "cosine", "poly", "step"; anything else is an error listing these.

@@ -418,6 +418,18 @@ TEST_CASE("lr schedules at key steps") {
   CHECK(close(wc(1), 0.2));
   CHECK(close(wc(100), 0.2));
   CHECK(close(wc.factor(0), 0.5));
+  // Hold (CUT's policy): 3 steps at lr, then linear 1 → 0.25 over 3 steps; with a warm-up in front.
+  Schedule hl = Schedule::linear(1.0, 0.25, 3).with_hold(3);
+  CHECK(close(hl(0), 1.0));
+  CHECK(close(hl(2), 1.0));
+  CHECK(close(hl(3), 1.0));
+  CHECK(close(hl(4), 0.75));
+  CHECK(close(hl(6), 0.25));
+  CHECK(close(hl(50), 0.25));
+  Schedule whl = hl.with_warmup(2);
+  CHECK(close(whl(0), 0.5));
+  CHECK(close(whl(4), 1.0));
+  CHECK(close(whl(6), 0.75));
 
   Schedule p = Schedule::poly(1.0, 0.0, 10, 2.0);
   CHECK(close(p(5), 0.25));

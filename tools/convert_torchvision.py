@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""Convert a torchvision ResNet checkpoint to safetensors for sakuga's ResNet backbone
-(nets/resnet, loaded by resnet::load_torchvision_weights / `--pretrained FILE.safetensors`).
+"""Convert a torchvision ResNet or Inception-v3 checkpoint to safetensors for sakuga's ResNet backbone
+(nets/resnet, loaded by resnet::load_torchvision_weights / `--pretrained FILE.safetensors`) or its
+Inception-v3 pool features for FID / KID (nets/inception, `sakuga eval scenimefy --inception FILE`).
 
     # a state_dict saved with torch.save (also accepts a pickled model, or a dict holding the
     # state_dict under "state_dict" / "model")
     /usr/bin/python3 tools/convert_torchvision.py resnet50-0676ba61.pth resnet50.safetensors
     # torchvision's own weights (downloads them unless already in the torch hub cache)
     /usr/bin/python3 tools/convert_torchvision.py --arch resnet50 --weights IMAGENET1K_V1 resnet50.safetensors
+    /usr/bin/python3 tools/convert_torchvision.py --arch inception_v3 --weights IMAGENET1K_V1 inception.safetensors
 
 Names are kept as they are (`conv1.weight`, `layer2.0.downsample.1.running_mean`, ...); a
 "module." prefix (DataParallel) is stripped; the classifier `fc.*` is dropped (sakuga's ResNet
@@ -57,7 +59,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("input", nargs="?", help=".pth checkpoint (omit with --arch/--weights)")
     ap.add_argument("output", help="output .safetensors")
-    ap.add_argument("--arch", help="torchvision model name: resnet18, resnet34, resnet50, resnet101")
+    ap.add_argument("--arch", help="torchvision model name: resnet18, resnet34, resnet50, resnet101, inception_v3")
     ap.add_argument("--weights", help="torchvision weights enum name, e.g. IMAGENET1K_V1 (with --arch)")
     args = ap.parse_args()
     if args.input:

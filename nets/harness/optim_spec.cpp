@@ -21,7 +21,8 @@ void validate(const OptimSpec& s, const std::string& where) {
   SAKUGA_CHECK(s.alpha >= 0 && s.alpha < 1, "config ", where, ".alpha: expected [0, 1), got ", s.alpha);
   SAKUGA_CHECK(!s.nesterov || (s.momentum > 0 && s.dampening == 0), "config ", where,
                ".nesterov: needs momentum > 0 and dampening 0");
-  SAKUGA_CHECK(s.warmup >= 0 && s.decay_steps >= 0, "config ", where, ".warmup / .decay_steps: expected >= 0");
+  SAKUGA_CHECK(s.warmup >= 0 && s.hold >= 0 && s.decay_steps >= 0, "config ", where,
+               ".warmup / .hold / .decay_steps: expected >= 0");
   SAKUGA_CHECK(s.step_size > 0, "config ", where, ".step_size: expected > 0, got ", s.step_size);
   SAKUGA_CHECK(s.clip_grad_norm >= 0, "config ", where, ".clip_grad_norm: expected >= 0 (0 = off)");
   try {
@@ -66,7 +67,7 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const OptimSpec& s, std::vector
 
 optim::Schedule make_schedule(const OptimSpec& s, int64_t active_steps, const std::string& where) {
   validate(s, where);
-  const int64_t decay = s.decay_steps > 0 ? s.decay_steps : std::max<int64_t>(active_steps - s.warmup, 0);
+  const int64_t decay = s.decay_steps > 0 ? s.decay_steps : std::max<int64_t>(active_steps - s.warmup - s.hold, 0);
   optim::Schedule sched;
   switch (optim::parse_schedule_kind(s.schedule)) {
     case optim::Schedule::Kind::constant: sched = optim::Schedule::constant(s.lr); break;
@@ -75,6 +76,7 @@ optim::Schedule make_schedule(const OptimSpec& s, int64_t active_steps, const st
     case optim::Schedule::Kind::poly: sched = optim::Schedule::poly(s.lr, s.lr_end, decay, s.power); break;
     case optim::Schedule::Kind::step: sched = optim::Schedule::step_decay(s.lr, s.step_size, s.gamma); break;
   }
+  if (s.hold > 0) sched = sched.with_hold(s.hold);
   return s.warmup > 0 ? sched.with_warmup(s.warmup) : sched;
 }
 

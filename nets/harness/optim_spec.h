@@ -29,14 +29,15 @@ struct OptimSpec {
   std::string schedule = "constant";
   double lr_end = 0;        // linear / cosine / poly: the final lr
   int64_t warmup = 0;       // linear warm-up steps
-  int64_t decay_steps = 0;  // linear / cosine / poly: decay length; 0 = the optimiser's active steps after the warm-up
+  int64_t hold = 0;         // steps at lr after the warm-up before the decay (CUT: n_epochs constant)
+  int64_t decay_steps = 0;  // linear / cosine / poly: decay length; 0 = the active steps after warm-up and hold
   double power = 1;         // poly
   int64_t step_size = 1;    // step: decay period
   double gamma = 0.1;       // step: decay factor
   double clip_grad_norm = 0;  // 0 = off
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimSpec, kind, lr, betas, eps, weight_decay, momentum, dampening,
-                                                nesterov, alpha, centered, amsgrad, schedule, lr_end, warmup,
+                                                nesterov, alpha, centered, amsgrad, schedule, lr_end, warmup, hold,
                                                 decay_steps, power, step_size, gamma, clip_grad_norm)
 
 // Checks every field; errors name `where` (the config key of the section, e.g. "optim.G").

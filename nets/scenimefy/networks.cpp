@@ -122,6 +122,25 @@ Tensor ResnetGenerator::forward(const Tensor& x) {
   return (*model)(x);
 }
 
+Tensor ResnetGenerator::forward_with_taps(const Tensor& x, const std::vector<int64_t>& taps, std::vector<Tensor>& feats) {
+  SAKUGA_CHECK(x.dim() == 4 && x.size(1) == config.in_channels && x.size(2) % 4 == 0 && x.size(3) % 4 == 0,
+               "ResnetGenerator: expected (B, ", config.in_channels, ", H, W) with H, W multiples of 4, got ",
+               shape_str(x.shape()));
+  feats.clear();
+  Tensor h = x;
+  size_t next = 0;
+  for (size_t l = 0; l < model->size(); ++l) {
+    h = (*model)[l](h);
+    if (next < taps.size() && int64_t(l) == taps[next]) {
+      feats.push_back(h);
+      ++next;
+    }
+  }
+  SAKUGA_CHECK(next == taps.size(), "ResnetGenerator::forward_with_taps: taps must be increasing layer indices below ",
+               model->size());
+  return h;
+}
+
 std::vector<Tensor> ResnetGenerator::encode(const Tensor& x, const std::vector<int64_t>& taps) const {
   SAKUGA_CHECK(!taps.empty(), "ResnetGenerator::encode: no taps");
   for (size_t i = 0; i < taps.size(); ++i)

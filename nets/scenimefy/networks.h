@@ -73,6 +73,9 @@ class ResnetGenerator : public nn::Module {
   // The outputs of the layers `taps` (increasing indices; CUT's default 0, 4, 8, 12, 16), running
   // the encoder only as far as the last one.
   std::vector<Tensor> encode(const Tensor& x, const std::vector<int64_t>& taps) const;
+  // forward(x), also handing out the taps' outputs on the way (the source images' features come
+  // from the translation pass itself: one encoder pass per image).
+  Tensor forward_with_taps(const Tensor& x, const std::vector<int64_t>& taps, std::vector<Tensor>& feats);
   // Channels of each tap's output (for PatchSampleF).
   std::vector<int64_t> tap_channels(const std::vector<int64_t>& taps) const;
   // Xavier-normal weights (gain 0.02), zero biases (CUT's init_type xavier).

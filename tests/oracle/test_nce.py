@@ -21,40 +21,10 @@ import oracle  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from cut_reference import hdce, hdce_weights, masked_neg, patch_nce, src  # noqa: E402,F401
+
 o = oracle.Oracle()
 cases = []
-
-
-def masked_neg(q, k, w=None):
-    P = q.shape[1]
-    neg = torch.bmm(q, k.transpose(2, 1))
-    if w is not None:
-        neg = neg * w
-    eye = torch.eye(P, dtype=torch.bool)[None]
-    return neg.masked_fill(eye, -10.0).reshape(-1, P)
-
-
-def patch_nce(q, k, tau):
-    B, P, C = q.shape
-    l_pos = (q * k).sum(-1).reshape(-1, 1)
-    out = torch.cat([l_pos, masked_neg(q, k)], 1) / tau
-    return F.cross_entropy(out, torch.zeros(B * P, dtype=torch.long))
-
-
-def hdce_weights(k, gamma):
-    P = k.shape[1]
-    a = torch.bmm(k, k.transpose(2, 1)).masked_fill(torch.eye(P, dtype=torch.bool)[None], -10.0)
-    w = torch.softmax(a / gamma, dim=-1)
-    return w / w.max(dim=-1, keepdim=True)[0]
-
-
-def hdce(q, k, w, tau):
-    B, P, C = q.shape
-    l_pos = (q * k).sum(-1).reshape(-1, 1)
-    l_neg = masked_neg(q, k, w)
-    v = torch.logsumexp((l_neg - l_pos) / tau, dim=1)
-    ce = F.cross_entropy(torch.cat([l_pos, l_neg], 1) / tau, torch.zeros(B * P, dtype=torch.long))
-    return torch.exp(v - v.detach()).mean() - 1 + ce.detach()
 
 
 def features(B, P, C, scale=1.0):
@@ -87,20 +57,6 @@ def add(op, B, P, C, tau, gamma=None, similar=False):
         o.add(f"{name}.w", w.float())
     o.meta(name, {"op": op, "tau": tau, "gamma": gamma})
     cases.append(name)
-
-
-def src(q, k):
-    """Hneg_SRC's SRC_Loss per image (its batch_dim_for_bmm = 1 merges the batch; here per image,
-    summed over the P×P entries, mean over images), softmax along dim 1 as the reference."""
-    k = k.detach()
-    vals = []
-    for b in range(q.shape[0]):
-        sq = torch.softmax(q[b] @ q[b].t(), dim=0)
-        sk = torch.softmax(k[b] @ k[b].t(), dim=0)
-        m = 0.5 * (sq + sk)
-        kl = lambda p: (p * (torch.log(p) - torch.log(m))).sum()  # KLDivLoss(log m, log p, log_target)
-        vals.append(0.5 * (kl(sq) + kl(sk)))
-    return torch.stack(vals).mean()
 
 
 def add_src(B, P, C, scale):

@@ -1,0 +1,115 @@
+#include "nets/scenimefy/config.h"
+
+#include <cmath>
+
+#include "kernels/common.h"
+#include "nets/harness/trainer.h"
+
+namespace sakuga::scenimefy {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelSettings, ngf, blocks, ndf, d_layers, nc, patches, taps)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataSettings, source, dir, val_dir, size, load, flip, batch, pairs,
+                                                val_count)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LossSettings, gan, gan_pair, hdce, src, style, tau, gamma_start,
+                                                gamma_end, identity, pair_decay, reference_weighting,
+                                                reference_schedule)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EvalSettings, samples)
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+}
+
+Settings default_settings() {
+  Settings s;
+  harness::OptimSpec adam;  // the reference: Adam lr 2e-4, β (0.5, 0.999) for every network
+  adam.kind = "adam";
+  adam.lr = 2e-4;
+  adam.betas = {0.5, 0.999};
+  s.g = s.d = s.d_p = s.f = s.f_s = adam;
+  return s;
+}
+
+Json default_config() {
+  const Settings s = default_settings();
+  Json j{{"model", s.model},
+         {"data", s.data},
+         {"loss", s.loss},
+         {"eval", s.eval},
+         {"optim", {{"G", s.g}, {"D", s.d}, {"D_p", s.d_p}, {"F", s.f}, {"F_s", s.f_s}}},
+         {"train", {{"steps", s.steps},
+                    {"epochs", s.epochs},
+                    {"epochs_decay", s.epochs_decay},
+                    {"log_every", 50},
+                    {"eval_every", 500},
+                    {"checkpoint_every", 500},
+                    {"monitor", "val_psnr"},
+                    {"monitor_mode", "max"}}}};
+  return harness::with_harness_defaults(j);
+}
+
+Settings settings_of(const Config& cfg) {
+  Settings s;
+  s.model = cfg.get<ModelSettings>("model");
+  s.data = cfg.get<DataSettings>("data");
+  s.loss = cfg.get<LossSettings>("loss");
+  s.eval = cfg.get<EvalSettings>("eval");
+  s.steps = cfg.get<int64_t>("train.steps");
+  s.epochs = cfg.get<int64_t>("train.epochs");
+  s.epochs_decay = cfg.get<int64_t>("train.epochs_decay");
+  s.g = cfg.get<harness::OptimSpec>("optim.G");
+  s.d = cfg.get<harness::OptimSpec>("optim.D");
+  s.d_p = cfg.get<harness::OptimSpec>("optim.D_p");
+  s.f = cfg.get<harness::OptimSpec>("optim.F");
+  s.f_s = cfg.get<harness::OptimSpec>("optim.F_s");
+
+  const ModelSettings& m = s.model;
+  SAKUGA_CHECK(m.ngf >= 1 && m.ndf >= 1 && m.nc >= 1 && m.patches >= 1 && m.d_layers >= 1,
+               "config model: ngf, ndf, nc, patches and d_layers must be >= 1");
+  SAKUGA_CHECK(m.blocks >= 0, "config model.blocks: expected >= 0, got ", m.blocks);
+  SAKUGA_CHECK(!m.taps.empty(), "config model.taps: expected at least one layer index");
+  const int64_t layers = 12 + m.blocks + 11;  // ResnetGenerator's layer count
+  for (size_t i = 0; i < m.taps.size(); ++i)
+    SAKUGA_CHECK(m.taps[i] >= 0 && m.taps[i] < layers - 11 && (i == 0 || m.taps[i] > m.taps[i - 1]),
+                 "config model.taps: expected increasing encoder layer indices below ", layers - 11,
+                 " (12 + model.blocks), got ", m.taps[i], " at position ", i);
+  const DataSettings& d = s.data;
+  SAKUGA_CHECK(d.source == "synthetic" || d.source == "folder", "config data.source: expected synthetic or folder, got '",
+               d.source, "'");
+  SAKUGA_CHECK(d.source != "folder" || !d.dir.empty(), "config data.dir: data.source folder needs a folder (--data DIR)");
+  SAKUGA_CHECK(d.size >= 16 && d.size % 4 == 0, "config data.size: the crop must be a multiple of 4 and >= 16, got ",
+               d.size);
+  SAKUGA_CHECK(d.load == 0 || d.load >= d.size, "config data.load: expected 0 or >= data.size (", d.size, "), got ",
+               d.load);
+  SAKUGA_CHECK(d.batch >= 1, "config data.batch: expected >= 1, got ", d.batch);
+  SAKUGA_CHECK(d.pairs >= 1 && d.val_count >= 1, "config data.pairs / data.val_count: expected >= 1");
+  const LossSettings& l = s.loss;
+  for (double w : {l.gan, l.gan_pair, l.hdce, l.src, l.style})
+    SAKUGA_CHECK(w >= 0, "config loss.*: weights must be >= 0");
+  SAKUGA_CHECK(l.tau > 0, "config loss.tau: expected > 0, got ", l.tau);
+  SAKUGA_CHECK(l.gamma_start > 0 && l.gamma_end > 0, "config loss.gamma_start / gamma_end: expected > 0");
+  SAKUGA_CHECK(s.steps >= 1, "config train.steps: expected >= 1, got ", s.steps);
+  SAKUGA_CHECK(s.epochs >= 1, "config train.epochs: expected >= 1, got ", s.epochs);
+  SAKUGA_CHECK(s.epochs_decay >= 0 && s.epochs_decay <= s.epochs, "config train.epochs_decay: expected 0 … train.epochs (",
+               s.epochs, "), got ", s.epochs_decay);
+  SAKUGA_CHECK(s.eval.samples >= 0, "config eval.samples: expected >= 0");
+  return s;
+}
+
+int64_t epoch_of(const Settings& s, int64_t step) {
+  const int64_t e = 1 + (s.epochs * step) / s.steps;
+  return std::min(e, s.epochs);
+}
+
+double lambda_pair(const Settings& s, int64_t epoch) {
+  if (!s.loss.pair_decay) return 1.0;
+  // The reference's cos(π/2·E·(e − 1)) is 1 for every epoch when E ≡ 0 (mod 4); the intended
+  // decay runs from 1 at the first epoch towards 0 at the last.
+  if (s.loss.reference_schedule) return std::cos(kPi / 2 * double(s.epochs) * double(epoch - 1));
+  return std::cos(kPi / 2 * double(epoch - 1) / double(s.epochs));
+}
+
+double hdce_gamma(const Settings& s, int64_t epoch) {
+  return s.loss.gamma_start - (s.loss.gamma_start - s.loss.gamma_end) * double(epoch) / double(s.epochs);
+}
+
+}  // namespace sakuga::scenimefy
