@@ -2,7 +2,8 @@
 // Synthetic scenes for scenimefy (scenimefy.md "Data"): photo-like landscapes and streets — a sky
 // gradient with clouds, mountain ridges in haze, hills, water with the sky's reflection and
 // ripples, ground, buildings with windows, trees, a global light tint and sensor noise — and, for
-// each, its true anime rendering from the same region map: flat colours per region, a posterised
+// each, its true anime rendering from the same region map: flat, vivid colours per region (the
+// anime grade: more saturated and brighter than the camera's), a posterised
 // sky, two-tone foliage and mountains, dark outlines along region boundaries. So a photo→anime
 // model learns without downloads, and a held-out photo's target is known.
 #include <cstdint>

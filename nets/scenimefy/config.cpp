@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/common.h"
+#include "kernels/log.h"
 #include "nets/harness/trainer.h"
 
 namespace sakuga::scenimefy {
@@ -72,12 +73,16 @@ Settings settings_of(const Config& cfg) {
     SAKUGA_CHECK(m.taps[i] >= 0 && m.taps[i] < layers - 11 && (i == 0 || m.taps[i] > m.taps[i - 1]),
                  "config model.taps: expected increasing encoder layer indices below ", layers - 11,
                  " (12 + model.blocks), got ", m.taps[i], " at position ", i);
-  const DataSettings& d = s.data;
+  DataSettings& d = s.data;
+  SAKUGA_CHECK(d.size >= 16, "config data.size: the crop must be at least 16, got ", d.size);
+  if (d.size % 4 != 0) {  // G halves the size twice: crop to the multiple of 4 below, and say so
+    log::warn("config data.size {} is not a multiple of 4 (G downsamples twice): training on {}² crops", d.size,
+              d.size / 4 * 4);
+    d.size = d.size / 4 * 4;
+  }
   SAKUGA_CHECK(d.source == "synthetic" || d.source == "folder", "config data.source: expected synthetic or folder, got '",
                d.source, "'");
   SAKUGA_CHECK(d.source != "folder" || !d.dir.empty(), "config data.dir: data.source folder needs a folder (--data DIR)");
-  SAKUGA_CHECK(d.size >= 16 && d.size % 4 == 0, "config data.size: the crop must be a multiple of 4 and >= 16, got ",
-               d.size);
   SAKUGA_CHECK(d.load == 0 || d.load >= d.size, "config data.load: expected 0 or >= data.size (", d.size, "), got ",
                d.load);
   SAKUGA_CHECK(d.batch >= 1, "config data.batch: expected >= 1, got ", d.batch);
@@ -87,7 +92,9 @@ Settings settings_of(const Config& cfg) {
     SAKUGA_CHECK(w >= 0, "config loss.*: weights must be >= 0");
   SAKUGA_CHECK(l.tau > 0, "config loss.tau: expected > 0, got ", l.tau);
   SAKUGA_CHECK(l.gamma_start > 0 && l.gamma_end > 0, "config loss.gamma_start / gamma_end: expected > 0");
-  SAKUGA_CHECK(s.steps >= 1, "config train.steps: expected >= 1, got ", s.steps);
+  SAKUGA_CHECK(s.steps >= 0, "config train.steps: expected >= 1 (or 0: train.epochs over a folder), got ", s.steps);
+  SAKUGA_CHECK(s.steps >= 1 || d.source == "folder",
+               "config train.steps: 0 (epochs of the data) needs data.source folder; synthetic scenes are endless");
   SAKUGA_CHECK(s.epochs >= 1, "config train.epochs: expected >= 1, got ", s.epochs);
   SAKUGA_CHECK(s.epochs_decay >= 0 && s.epochs_decay <= s.epochs, "config train.epochs_decay: expected 0 … train.epochs (",
                s.epochs, "), got ", s.epochs_decay);
@@ -96,6 +103,7 @@ Settings settings_of(const Config& cfg) {
 }
 
 int64_t epoch_of(const Settings& s, int64_t step) {
+  SAKUGA_CHECK(s.steps >= 1, "scenimefy: train.steps not resolved");
   const int64_t e = 1 + (s.epochs * step) / s.steps;
   return std::min(e, s.epochs);
 }

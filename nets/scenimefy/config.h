@@ -62,7 +62,7 @@ struct Settings {
   DataSettings data;
   LossSettings loss;
   EvalSettings eval;
-  int64_t steps = 3000;
+  int64_t steps = 3000;  // 0 (folder data): train.epochs × max(|trainA|, |trainB|) / data.batch, CUT's epoch
   int64_t epochs = 20, epochs_decay = 10;  // E (the schedules' epochs over the run) and the decaying tail
   // optim.<net> for G, D, D_p, F, F_s: Adam (0.5, 0.999), lr 2e-4. Their lr schedule is CUT's
   // policy from train.epochs / train.epochs_decay (the optim.*.schedule keys are not used).

@@ -108,6 +108,12 @@ class SceneData {
   const std::vector<Tensor>& val_photos() const { return val_photo_; }
   const std::vector<Tensor>& val_truths() const { return val_truth_; }
 
+  // Steps of one epoch at batch `batch` (CUT: max(|A|, |B|) images); 0 for the endless synthetic streams.
+  int64_t epoch_steps(int64_t batch) const {
+    if (!folder()) return 0;
+    return std::max<int64_t>(1, int64_t(std::max(folders_.a.size(), folders_.b.size())) / batch);
+  }
+
   std::string describe() const {
     if (!folder()) return fmt::format("synthetic scenes {}², {} pseudo pairs", s_.data.size, s_.data.pairs);
     return fmt::format("{} ({} / {} / {} pairs), crops {}² of {}²", s_.data.dir, folders_.a.size(), folders_.b.size(),
@@ -207,6 +213,11 @@ class ScenimefyFamily : public harness::Family {
  public:
   ScenimefyFamily(const Config& cfg, Device dev, bool quiet)
       : Family(cfg, dev), s_(settings_of(cfg)), seed_(cfg.get<uint64_t>("train.seed")), data_(s_, seed_, quiet) {
+    if (s_.steps == 0) {
+      s_.steps = s_.epochs * data_.epoch_steps(s_.data.batch);
+      if (!quiet) log::info("scenimefy: train.steps 0: {} epochs of {} steps = {} steps", s_.epochs,
+                            data_.epoch_steps(s_.data.batch), s_.steps);
+    }
     manual_seed(seed_);  // parameter initialisation
     g_ = parts().network("G", std::make_shared<ResnetGenerator>(generator_config(s_.model)));
     d_ = parts().network("D", std::make_shared<PatchDiscriminator>(3, s_.model.ndf, s_.model.d_layers));
@@ -500,7 +511,9 @@ LoadedGenerator load_generator(const std::string& file, const std::vector<std::s
       std::smatch m;
       if (std::regex_match(k, m, block_re)) ++blocks;
     }
-    src.sets.insert(src.sets.begin(), {"model.ngf=" + std::to_string(ngf), "model.blocks=" + std::to_string(blocks)});
+    // (Taps matter for training only: any valid ones.)
+    src.sets.insert(src.sets.begin(),
+                    {"model.ngf=" + std::to_string(ngf), "model.blocks=" + std::to_string(blocks), "model.taps=[0]"});
   }
   out.cfg = resolve_config(default_config(), src);
   const Settings s = settings_of(out.cfg);

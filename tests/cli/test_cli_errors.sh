@@ -99,6 +99,41 @@ else
   echo "FAIL infer gadn on a good checkpoint"; fail=1
 fi
 
+# scenimefy: a small CUT-layout folder, then one problem at a time in copies of it.
+"$sakuga" synth scenimefy --out "$tmp/s" --count 4 --size 32 32 --quiet || { echo "FAIL synth scenimefy"; exit 1; }
+strain=(train scenimefy --set train.steps=1 --set data.size=32 --set model.ngf=4 --set model.blocks=5
+        --set model.ndf=4 --set model.nc=8 --set model.patches=8 --set data.val_count=1)
+cp -r "$tmp/s" "$tmp/s-partner"; rm "$tmp/s-partner/pairs/B/pair-000000.png"
+expect_error "scenimefy pair without its partner" "pair-000000.png" "$sakuga" "${strain[@]}" --data "$tmp/s-partner" \
+  --out "$tmp/srun"
+cp -r "$tmp/s" "$tmp/s-size"; "$sakuga" synth scenimefy --out "$tmp/s-big" --count 1 --size 36 32 --quiet
+cp "$tmp/s-big/pairs/B/pair-000000.png" "$tmp/s-size/pairs/B/pair-000000.png"
+expect_error "scenimefy pair halves of two sizes" "pair-000000.png" "$sakuga" "${strain[@]}" --data "$tmp/s-size" \
+  --out "$tmp/srun"
+cp -r "$tmp/s" "$tmp/s-noB"; rm "$tmp/s-noB/trainB/"*.png
+expect_error "scenimefy empty trainB" "trainB" "$sakuga" "${strain[@]}" --data "$tmp/s-noB" --out "$tmp/srun"
+cp -r "$tmp/s" "$tmp/s-notruth"; rm -r "$tmp/s-notruth/truth"
+expect_error "scenimefy eval of a douga checkpoint" "not scenimefy" "$sakuga" eval scenimefy --ckpt "$ck" --data "$tmp/s"
+/usr/bin/python3 - "$tmp/G-missing.safetensors" <<'PY' 2>/dev/null
+import json, struct, sys
+# a generator state_dict (CUT names) with only its first conv: every other tensor is missing
+hdr = {"model.1.weight": {"dtype": "F32", "shape": [4, 3, 7, 7], "data_offsets": [0, 4 * 588]}}
+h = json.dumps(hdr).encode()
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + bytes(4 * 588))
+PY
+expect_error "scenimefy generator with missing tensors" "missing" "$sakuga" infer scenimefy \
+  --ckpt "$tmp/G-missing.safetensors" --input "$tmp/s/trainA/scene-000000.png" --out "$tmp/sout"
+"$sakuga" "${strain[@]}" --data "$tmp/s" --out "$tmp/sgood" > /dev/null 2>&1 || { echo "FAIL training scenimefy"; exit 1; }
+sck="$tmp/sgood/checkpoints/last.safetensors"
+expect_error "scenimefy eval without truth" "truth" "$sakuga" eval scenimefy --ckpt "$sck" --data "$tmp/s-notruth"
+if
+   "$sakuga" infer scenimefy --ckpt "$tmp/sgood/checkpoints/last.safetensors" --input "$tmp/s-big/trainA/scene-000000.png" \
+     --out "$tmp/sout" > /dev/null 2>&1 && [ -f "$tmp/sout/scene-000000.anime.png" ]; then
+  echo "ok   scenimefy trains on a folder; infer writes NAME.anime.png"
+else
+  echo "FAIL scenimefy training on a folder or infer"; fail=1
+fi
+
 # `sakuga info` says whether kernel launches are synchronised (SAKUGA_SYNC_LAUNCHES=1).
 if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchronised after each launch" &&
    SAKUGA_SYNC_LAUNCHES=0 "$sakuga" info 2>&1 | grep -q "kernel launches: asynchronous"; then
