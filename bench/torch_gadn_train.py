@@ -122,21 +122,6 @@ class Opt:
         self.step()
 
 
-class Frozen:
-    """harness::FreezeGuard: no parameter gradients for these networks inside the block."""
-
-    def __init__(self, *nets):
-        self.params = [p for n in nets for p in n.parameters()]
-
-    def __enter__(self):
-        for p in self.params:
-            p.requires_grad_(False)
-
-    def __exit__(self, *exc):
-        for p in self.params:
-            p.requires_grad_(True)
-
-
 # ---- losses (losses/gadn.cpp) ---------------------------------------------------------------------
 
 def sample_code(mu, sigma, keep=None):
@@ -193,7 +178,7 @@ def main():
             rec, swapped = G(torch.cat([z, sa], 1)), G(torch.cat([z, sa2], 1))
             loss = rec_loss(rec, x1) + kl_e * L["e_kl"] + kl_s * L["s_kl"]
             if L["c1"] > 0:
-                with Frozen(C1):
+                with twin.Frozen(C1):
                     loss = loss - c1_adversarial(C1(swapped), y1, log_freq, L["adv_cap"]) * L["c1"]
             for o in (oE, oG, oS):
                 o.zero_grad()
@@ -220,7 +205,7 @@ def main():
             fake = G(torch.cat([z, s2], 1))
             oD.update(((D(x3) - 1) ** 2).mean() + ((D(fake.detach()) + 1) ** 2).mean())
             oC2s2.update(nll(C2(x3), y3) + nlu(C2(fake.detach()), y3b))
-            with Frozen(D, C2, E):
+            with twin.Frozen(D, C2, E):
                 g_loss = (D(fake) ** 2).mean() * L["d"] + nll(C2(fake), y3b) * L["c2"] \
                     + (E(fake)[0] - mu_real).pow(2).sum(1).mean() * L["cont"] + kl_s * L["s_kl"]
             oG2.zero_grad()

@@ -34,19 +34,6 @@ from cut_reference import (NLayerDiscriminator, PatchSampleF, ResnetGenerator, h
                            patch_nce, src)
 
 
-class Frozen:
-    def __init__(self, *nets):
-        self.params = [p for n in nets for p in n.parameters()]
-
-    def __enter__(self):
-        for p in self.params:
-            p.requires_grad_(False)
-
-    def __exit__(self, *exc):
-        for p in self.params:
-            p.requires_grad_(True)
-
-
 def main():
     a = twin.parser(__doc__).parse_args()
     s, cfg, dev = twin.load(a)
@@ -82,7 +69,7 @@ def main():
 
     def g_update(fake_B, fake_p, feat_q, feat_k, idt_q, idt_k, style_q, style_k):
         T = len(taps)
-        with Frozen(D, D_p):
+        with twin.Frozen(D, D_p):
             g_gan = ((D(fake_B) - 1) ** 2).mean()
             pair_gan = ((D_p(torch.cat([xp, fake_p], 1)) - 1) ** 2).mean()
             hx = sum(hdce(q, k, hdce_weights(k, gamma), tau) for q, k in zip(feat_q, feat_k)) / T

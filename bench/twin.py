@@ -14,6 +14,21 @@ import time
 import torch
 
 
+class Frozen:
+    """harness::FreezeGuard: no parameter gradients for these networks inside the block."""
+
+    def __init__(self, *nets):
+        self.params = [p for n in nets for p in n.parameters()]
+
+    def __enter__(self):
+        for p in self.params:
+            p.requires_grad_(False)
+
+    def __exit__(self, *exc):
+        for p in self.params:
+            p.requires_grad_(True)
+
+
 def parser(description):
     ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sakuga-json", required=True, help="`sakuga bench train --json` output (config and timings)")

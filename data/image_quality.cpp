@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "data/resize.h"
 #include "kernels/common.h"
 #include "tensor/ops.h"
 
@@ -87,6 +88,12 @@ ImageQuality image_quality(const Tensor& image, const Tensor& reference) {
   }
   q.ssim = ssim_sum / double(ssim_n);
   return q;
+}
+
+Tensor proxy_features(const std::vector<Tensor>& images) {
+  std::vector<Tensor> rows;
+  for (const Tensor& im : images) rows.push_back(ops::reshape(resize_area(im, 8, 8), {192}));
+  return ops::stack(rows, 0);
 }
 
 }  // namespace sakuga::data

@@ -6,6 +6,8 @@
 //   ssim  Wang et al. 2004 (their ssim.m): an 11×11 Gaussian window σ 1.5 over the valid region
 //         (smaller images: a window of the image's smaller side), C1 = 0.01², C2 = 0.03²,
 //         mean over channels and positions.
+#include <vector>
+
 #include "tensor/tensor.h"
 
 namespace sakuga::data {
@@ -15,5 +17,10 @@ struct ImageQuality {
 };
 
 ImageQuality image_quality(const Tensor& image, const Tensor& reference);
+
+// The FID / KID proxy features where no Inception weights are given: each image (3, H, W)
+// area-resampled to 8×8, 192 values — colour and layout statistics only, so distances from
+// them are *not comparable to published FID*. (N, 192).
+Tensor proxy_features(const std::vector<Tensor>& images);
 
 }  // namespace sakuga::data

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "data/png.h"
+#include "kernels/cpu_alloc.h"
 #include "kernels/device.h"
 #include "kernels/log.h"
 #include "nets/harness/checkpoint.h"
@@ -688,6 +689,8 @@ class BenchRunner {
       if (dev.is_cuda()) {
         device::synchronize(dev.index);
         device::reset_peak(dev.index);
+      } else {
+        device::cpu_reset_peak();
       }
       const auto t0 = std::chrono::steady_clock::now();
       for (int64_t i = 0; i < steps; ++i) one();
@@ -702,7 +705,8 @@ class BenchRunner {
       r.ms_per_step = s * 1e3 / double(steps);
       r.batches_per_s = double(steps) / s;
       r.batch = family.stage_batch_size(stage);
-      if (dev.is_cuda()) r.peak_bytes = int64_t(device::mem_stats(dev.index).peak_bytes);
+      // Tensor memory at its peak during the timed steps (the device's, or the CPU allocator's).
+      r.peak_bytes = int64_t(dev.is_cuda() ? device::mem_stats(dev.index).peak_bytes : device::cpu_mem_stats().peak_bytes);
       out.push_back(r);
     }
     return out;

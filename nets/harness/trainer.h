@@ -82,7 +82,7 @@ struct StageTiming {
   std::string stage;
   double ms_per_step = 0, batches_per_s = 0;
   int64_t batch = 1;       // images (samples) per step of this stage
-  int64_t peak_bytes = 0;  // GPU: the caching allocator's peak; CPU: 0 (not tracked)
+  int64_t peak_bytes = 0;  // tensor memory at its peak during the timed steps (GPU: the caching allocator; CPU: sakuga's allocator)
 };
 std::vector<StageTiming> bench(Family& family, int64_t steps, int64_t warmup);
 

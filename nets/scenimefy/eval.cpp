@@ -34,13 +34,6 @@ std::vector<fs::path> pngs_in(const fs::path& dir) {
 // An RGB image in [0, 1] (grey and alpha are converted), naming the file on error.
 Tensor read_rgb(const fs::path& f) { return data::read_png_tensor(f.string(), 3); }
 
-// The proxy features: 8×8 area means of each channel (192 dims).
-Tensor proxy_features(const std::vector<Tensor>& images) {
-  std::vector<Tensor> rows;
-  for (const Tensor& im : images) rows.push_back(ops::reshape(data::resize_area(im, 8, 8), {192}));
-  return ops::stack(rows, 0);
-}
-
 }  // namespace
 
 int run_eval(const EvalOptions& o) {
@@ -57,7 +50,7 @@ int run_eval(const EvalOptions& o) {
 
   harness::Progress progress("eval scenimefy", 0, int64_t(photos.size()), "image");
   data::ImageQuality sum, id_sum;
-  std::vector<Tensor> outputs;
+  std::vector<Tensor> outputs, inputs;
   for (size_t i = 0; i < photos.size(); ++i) {
     const fs::path truth_file = truth_dir / photos[i].filename();
     SAKUGA_CHECK(fs::exists(truth_file), "eval scenimefy: ", photos[i].string(), " has no true rendering ",
@@ -71,6 +64,7 @@ int run_eval(const EvalOptions& o) {
     sum.l1 += q.l1, sum.psnr += q.psnr, sum.ssim += q.ssim;
     id_sum.l1 += id.l1, id_sum.psnr += id.psnr, id_sum.ssim += id.ssim;
     outputs.push_back(out);
+    inputs.push_back(photo);
     if (!o.quiet) progress.update(int64_t(i + 1));
   }
   if (!o.quiet) progress.finish();
@@ -87,30 +81,39 @@ int run_eval(const EvalOptions& o) {
   std::vector<Tensor> refs;
   for (const fs::path& f : pngs_in(ref_dir)) refs.push_back(read_rgb(f));
   if (outputs.size() >= 2 && refs.size() >= 2) {
-    Tensor fa, fb;
+    Tensor fa, fb, fi;
     if (!o.inception.empty()) {
       auto net = inception::load_inception(o.inception, dev);
       fa = net->pool_features(outputs, dev);
       fb = net->pool_features(refs, dev);
+      fi = net->pool_features(inputs, dev);
       j["features"] = "Inception-v3 pool (2048 dims) from " + o.inception;
     } else {
-      fa = proxy_features(outputs);
-      fb = proxy_features(refs);
+      fa = data::proxy_features(outputs);
+      fb = data::proxy_features(refs);
+      fi = data::proxy_features(inputs);
       j["features"] = "proxy: 8x8 area-mean RGB (192 dims), not Inception — not comparable to published FID";
     }
+    const data::FeatureStats ref_stats = data::feature_stats(fb);
     const data::KidResult kid = data::kernel_inception_distance(fa, fb, 50, 1000, 0);
-    j["fid"] = data::frechet_distance(data::feature_stats(fa), data::feature_stats(fb));
+    const data::KidResult id_kid = data::kernel_inception_distance(fi, fb, 50, 1000, 0);
+    j["fid"] = data::frechet_distance(data::feature_stats(fa), ref_stats);
     j["kid"] = kid.mean;
     j["kid_std"] = kid.std;
+    j["identity"]["fid"] = data::frechet_distance(data::feature_stats(fi), ref_stats);  // the photos themselves
+    j["identity"]["kid"] = id_kid.mean;
     j["reference"] = ref_dir.string();
   }
   fmt::print("scenimefy eval on {} photos of {}:\n", photos.size(), o.data_dir);
   fmt::print("  G(photo) vs truth   L1 {:.4f}  PSNR {:.2f} dB  SSIM {:.4f}\n", sum.l1 / n, sum.psnr / n, sum.ssim / n);
   fmt::print("  identity baseline   L1 {:.4f}  PSNR {:.2f} dB  SSIM {:.4f}\n", id_sum.l1 / n, id_sum.psnr / n,
              id_sum.ssim / n);
-  if (j.contains("fid"))
-    fmt::print("  FID {:.3f}  KID {:.5f} ± {:.5f} vs {} ({})\n", j["fid"].get<double>(), j["kid"].get<double>(),
-               j["kid_std"].get<double>(), ref_dir.string(), j["features"].get<std::string>());
+  if (j.contains("fid")) {
+    fmt::print("  G(photo)  FID {:.3f}  KID {:.5f} ± {:.5f} vs {} ({})\n", j["fid"].get<double>(),
+               j["kid"].get<double>(), j["kid_std"].get<double>(), ref_dir.string(), j["features"].get<std::string>());
+    fmt::print("  identity  FID {:.3f}  KID {:.5f}\n", j["identity"]["fid"].get<double>(),
+               j["identity"]["kid"].get<double>());
+  }
   if (!o.json_file.empty()) harness::write_file_atomic(o.json_file, j.dump(2) + "\n");
   return 0;
 }

@@ -98,7 +98,38 @@ torch.save({"module." + k: v for k, v in copy.deepcopy(G).float().state_dict().i
 tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "convert_cut.py")
 subprocess.run([sys.executable, tool, pth, converted], check=True)
 o.meta("config", {"ngf": ngf, "nc": nc, "taps": TAPS, "ndf": 4, "converted": converted})
+
+
+def check_infer():
+    """`sakuga infer scenimefy` on the converted file (ngf and blocks read from its shapes), for a
+    30×26 photo: reflect-padded to 32×28, G, cropped back; within 8-bit rounding of PyTorch's."""
+    from PIL import Image
+    import numpy as np
+    photo, out_dir = os.path.join(tmp, "photo.png"), os.path.join(tmp, "out")
+    img = (torch.rand(30, 26, 3) * 255).round().to(torch.uint8)
+    Image.fromarray(img.numpy()).save(photo)
+    r = subprocess.run([o.args.sakuga, "infer", "scenimefy", "--ckpt", converted, "--input", photo, "--out", out_dir,
+                        "--device", "cpu"], capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stdout, r.stderr)
+        return False
+    got = torch.from_numpy(np.array(Image.open(os.path.join(out_dir, "photo.anime.png")).convert("RGB"))).double()
+    x = img.permute(2, 0, 1).double()[None] / 255 * 2 - 1
+    with torch.no_grad():
+        y = G(F.pad(x, (0, 2, 0, 2), mode="reflect"))[0, :, :30, :26]
+    want = ((y + 1) / 2).clamp(0, 1).permute(1, 2, 0) * 255
+    err = (got - want).abs().max().item()
+    print(f"infer scenimefy on the converted generator, 30x26: max |sakuga - torch| {err:.3f} / 255")
+    for f in (photo, os.path.join(out_dir, "photo.anime.png")):
+        os.unlink(f)
+    os.rmdir(out_dir)
+    return err <= 0.6  # both round the same value to 8 bits; f32 vs f64 may straddle a half
+
+
 try:
+    if o.args.sakuga is not None and not check_infer():
+        print("FAIL infer scenimefy differs from PyTorch")
+        sys.exit(1)
     o.run("oracle_scenimefy_nets")
 finally:
     for f in (pth, converted):
