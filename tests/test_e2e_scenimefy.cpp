@@ -114,6 +114,29 @@ TEST_CASE("scenimefy: a tiny run dumps the pinned names and resumes bit-identica
   fs::remove_all(parted);
 }
 
+TEST_CASE("scenimefy: a short run moves held-out photos towards the anime domain") {
+  // The demo's losses at 32² with a narrow G: 300 steps of batch 1.
+  const std::string out = temp_dir("learn");
+  Config c(scenimefy::default_config());
+  c.merge(Json::parse(R"({"model": {"ngf": 8, "blocks": 5, "ndf": 16, "nc": 64, "patches": 64},
+                          "data": {"size": 32, "val_count": 32},
+                          "eval": {"samples": 4},
+                          "train": {"log_every": 50, "eval_every": 0, "checkpoint_every": 0}})"),
+          "test");
+  c.set("train.steps=300");
+  const harness::RunSummary r = harness::train(*scenimefy::make_family(c, Device::cpu(), true), quiet(out));
+  const auto& m = r.last_eval;
+  MESSAGE("after 300 steps: L1 ", m.at("val_l1"), " (identity ", m.at("identity_l1"), "), PSNR ", m.at("val_psnr"),
+          " (", m.at("identity_psnr"), "), SSIM ", m.at("val_ssim"), " (", m.at("identity_ssim"), "), KID proxy ",
+          m.at("val_kid_proxy"), " (", m.at("identity_kid_proxy"), ")");
+  // The distribution moves to the anime domain (the KID proxy well below the photos' own); the
+  // paired metrics hover around the identity baseline at this length (docs/scenimefy.md), so they
+  // are reported, not asserted.
+  CHECK(m.at("val_kid_proxy") < 0.5 * m.at("identity_kid_proxy"));
+  CHECK(std::isfinite(m.at("val_psnr")));
+  fs::remove_all(out);
+}
+
 TEST_CASE("scenimefy: batch 4 trains (SRC and HDCE per image)") {
   const std::string out = temp_dir("b4");
   const harness::RunSummary a = harness::train(*scenimefy::make_family(tiny(2, 4), Device::cpu(), true), quiet(out));
@@ -124,6 +147,7 @@ TEST_CASE("scenimefy: batch 4 trains (SRC and HDCE per image)") {
 
 TEST_CASE("scenimefy: epochs, λ_pair, γ and the CUT lr policy") {
   Config c = tiny(100);
+  c.set("loss.pair_decay=true");  // the paper's schedule (the demo holds λ_pair at 1)
   scenimefy::Settings s = scenimefy::settings_of(c);
   CHECK(scenimefy::epoch_of(s, 0) == 1);
   CHECK(scenimefy::epoch_of(s, 4) == 1);

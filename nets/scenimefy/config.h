@@ -1,6 +1,8 @@
 #pragma once
 // Every config key of the scenimefy family with its default (default_settings()): the synthetic
-// demo at 64² with a narrower G that trains on a 2-core CPU in about 15 minutes.
+// demo at 64² with a narrower G that trains on a 2-core CPU in about 15 minutes. The demo's loss
+// weights and discriminator rate differ from the paper's (config.cpp says why);
+// configs/scenimefy-paper.json restores them.
 // configs/scenimefy-paper.json holds the published settings (256², batch 1, ngf 64, 9 blocks,
 // 20 epochs of which the last 10 decay the lr). Harness keys (train.seed, train.steps' siblings
 // log_every, eval_every, …) come from nets/harness/trainer.h.
@@ -33,22 +35,22 @@ struct DataSettings {
   int64_t load = 0;                  // folder: resize to load × load before the crop (0: 286/256 · size)
   bool flip = true;                  // random horizontal flips (one per pair)
   int64_t batch = 1;                 // images per domain per step (x, y and x_p each)
-  int64_t pairs = 64;                // synthetic: the pseudo-pair pool (scenes with their rendering)
-  int64_t val_count = 16;            // synthetic: held-out photos with their true rendering
+  int64_t pairs = 1024;              // synthetic: the pseudo-pair pool (scenes with their rendering)
+  int64_t val_count = 32;            // synthetic: held-out photos with their true rendering
 };
 
 // loss.*: weights of the reference (scenimefy.md "Losses") and its reproduction switches.
 struct LossSettings {
   double gan = 1;            // λ_GAN (LSGAN)
   double gan_pair = 1;       // λ_GAN_p inside the paired branch
-  double hdce = 0.1;         // λ_HDCE
+  double hdce = 0.1;         // λ_HDCE (the demo's default: 1)
   double src = 0.05;         // λ_SRC
-  double style = 0.05;       // λ_s (StylePatchNCE)
+  double style = 0.05;       // λ_s (StylePatchNCE; the demo's default: 1)
   double tau = 0.07;         // NCE temperature
   double gamma_start = 50;   // HDCE γ = start − (start − end)·e/E
   double gamma_end = 10;
   bool identity = true;      // the HDCE identity term on target images (dce_idt)
-  bool pair_decay = true;    // λ_pair = cos(π/2·(e − 1)/E); false: 1
+  bool pair_decay = true;    // λ_pair = cos(π/2·(e − 1)/E); false: 1 (the demo's default)
   bool reference_weighting = false;  // λ_s² as the reference (its double weighting)
   bool reference_schedule = false;   // λ_pair = cos(π/2·E·(e − 1)) as the reference
 };
@@ -62,7 +64,7 @@ struct Settings {
   DataSettings data;
   LossSettings loss;
   EvalSettings eval;
-  int64_t steps = 3000;  // 0 (folder data): train.epochs × max(|trainA|, |trainB|) / data.batch, CUT's epoch
+  int64_t steps = 2400;  // 0 (folder data): train.epochs × max(|trainA|, |trainB|) / data.batch, CUT's epoch
   int64_t epochs = 20, epochs_decay = 10;  // E (the schedules' epochs over the run) and the decaying tail
   // optim.<net> for G, D, D_p, F, F_s: Adam (0.5, 0.999), lr 2e-4. Their lr schedule is CUT's
   // policy from train.epochs / train.epochs_decay (the optim.*.schedule keys are not used).

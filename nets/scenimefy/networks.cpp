@@ -219,7 +219,11 @@ std::vector<Tensor> PatchSampleF::sample(const std::vector<Tensor>& feats, const
 void PatchSampleF::init_xavier(double gain) { xavier_all(*this, gain); }
 
 Tensor l2_normalize_rows(const Tensor& x) {
-  Tensor norm = ops::sqrt(ops::sum(ops::square(x), {1}, true));
+  // The squared norm is clamped at 1e-30 before the root: the same value as CUT's formula for
+  // every row that is not exactly zero, and a finite gradient for one that is (an MLP row whose
+  // hidden units are all dead at zero-initialised biases; there √'s derivative is infinite and
+  // CUT's backward gives 0·∞ = NaN).
+  Tensor norm = ops::sqrt(ops::clamp(ops::sum(ops::square(x), {1}, true), 1e-30, 1e30));
   return x / ops::add(norm, 1e-7);
 }
 

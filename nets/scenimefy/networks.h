@@ -114,7 +114,7 @@ class PatchSampleF : public nn::Module {
   std::vector<std::shared_ptr<nn::Sequential>> mlps;
 };
 
-// Each row / (‖row‖₂ + 1e−7), x (N, C).
+// Each row / (‖row‖₂ + 1e−7), x (N, C); an all-zero row stays zero with a finite gradient.
 Tensor l2_normalize_rows(const Tensor& x);
 
 }  // namespace sakuga::scenimefy

@@ -108,7 +108,9 @@ class PatchSampleF(nn.Module):
             r = f.permute(0, 2, 3, 1).flatten(1, 2)
             x = r[:, patch_ids[i], :].flatten(0, 1)
             x = getattr(self, 'mlp_%d' % i)(x)
-            out.append(x / (x.pow(2).sum(1, keepdim=True).pow(0.5) + 1e-7))
+            # CUT: x / (x.pow(2).sum(1).pow(0.5) + 1e-7); the clamp (as sakuga) keeps an all-zero row's
+            # gradient finite where CUT's is NaN, and changes no other value.
+            out.append(x / (x.pow(2).sum(1, keepdim=True).clamp_min(1e-30).pow(0.5) + 1e-7))
         return out
 
 

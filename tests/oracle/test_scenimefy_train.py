@@ -60,17 +60,18 @@ def replay(got, weights, cfg, dtype):
     spos = [got[f"style_positions.{l}"].long() for l in range(len(taps))]
     gamma, lam_pair = got["gamma"].item(), got["lambda_pair"].item()
     lam_s = loss_cfg["style"] ** 2 if loss_cfg["reference_weighting"] else loss_cfg["style"]
-    adam = dict(lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
+    adam_of = lambda net: dict(lr=cfg["optim"][net]["lr"], betas=tuple(cfg["optim"][net]["betas"]),  # noqa: E731
+                               eps=cfg["optim"][net]["eps"])
     out = {}
 
     fake_B, idt_B, fake_p = G(x), G(y), G(xp)
     # D, then D_p, each stepped before the generator's loss (the reference's order).
-    opt_d = torch.optim.Adam(D.parameters(), **adam)
+    opt_d = torch.optim.Adam(D.parameters(), **adam_of("D"))
     loss_d = 0.5 * (((D(fake_B.detach())) ** 2).mean() + ((D(y) - 1) ** 2).mean())
     loss_d.backward()
     out.update({f"grad.D.{k}": p.grad.clone() for k, p in D.named_parameters()})
     opt_d.step()
-    opt_dp = torch.optim.Adam(D_p.parameters(), **adam)
+    opt_dp = torch.optim.Adam(D_p.parameters(), **adam_of("D_p"))
     loss_dp = 0.5 * ((D_p(torch.cat([xp, fake_p.detach()], 1)) ** 2).mean() +
                      ((D_p(torch.cat([xp, yp], 1)) - 1) ** 2).mean())
     loss_dp.backward()
@@ -119,7 +120,8 @@ def run_case(sakuga, name, flags, tmp):
            "--device", "cpu", "--set", f"model.ngf={NGF}", "--set", f"model.blocks={BLOCKS}",
            "--set", f"model.ndf={NDF}", "--set", f"model.nc={NC}", "--set", f"model.patches={PATCHES}",
            "--set", f"data.size={SIZE}", "--set", f"data.batch={BATCH}", "--set", "data.val_count=1",
-           "--set", "train.steps=1", "--set", "eval.samples=0"] + flags
+           "--set", "train.steps=1", "--set", "eval.samples=0", "--set", "loss.style=0.05",
+           "--set", "loss.hdce=0.1"] + flags
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         print(r.stdout, r.stderr)
