@@ -16,20 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> pngs(const fs::path& dir, bool required, const std::string& what) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    SAKUGA_CHECK(!required, "scenimefy dataset: ", dir.string(), " is missing (", what, ")");
-    return {};
-  }
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".png") out.push_back(e.path().string());
-  std::sort(out.begin(), out.end());
-  SAKUGA_CHECK(!out.empty() || !required, "scenimefy dataset: ", dir.string(), " holds no .png file (", what, ")");
-  return out;
-}
-
 // (3, H, W) in [−1, 1].
 Tensor load_rgb(const std::string& path) {
   NoGradGuard ng;
@@ -51,6 +37,21 @@ Tensor crop_flip(const Tensor& img, const CropSettings& s, uint64_t key) {
 
 }  // namespace
 
+std::vector<std::string> list_pngs(const std::string& dir_name, bool required, const std::string& what) {
+  const fs::path dir(dir_name);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    SAKUGA_CHECK(!required, "scenimefy dataset: ", dir.string(), " is missing (", what, ")");
+    return {};
+  }
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".png") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  SAKUGA_CHECK(!out.empty() || !required, "scenimefy dataset: ", dir.string(), " holds no .png file (", what, ")");
+  return out;
+}
+
 CutFolders open_cut_folders(const std::string& dir) {
   const fs::path root(dir);
   std::error_code ec;
@@ -58,9 +59,9 @@ CutFolders open_cut_folders(const std::string& dir) {
                " is not a folder (expected trainA/, trainB/ and optionally pairs/A/ + pairs/B/)");
   CutFolders f;
   f.root = dir;
-  f.a = pngs(root / "trainA", true, "photos");
-  f.b = pngs(root / "trainB", true, "anime frames");
-  const std::vector<std::string> pa = pngs(root / "pairs" / "A", false, ""), pb = pngs(root / "pairs" / "B", false, "");
+  f.a = list_pngs(root / "trainA", true, "photos");
+  f.b = list_pngs(root / "trainB", true, "anime frames");
+  const std::vector<std::string> pa = list_pngs(root / "pairs" / "A", false, ""), pb = list_pngs(root / "pairs" / "B", false, "");
   const bool has_a = fs::is_directory(root / "pairs" / "A", ec), has_b = fs::is_directory(root / "pairs" / "B", ec);
   SAKUGA_CHECK(has_a == has_b, "scenimefy dataset: ", (root / "pairs").string(), " has ",
                has_a ? "A/ but no B/" : "B/ but no A/", " (pseudo pairs need both halves)");

@@ -20,6 +20,10 @@ struct CutFolders {
   std::vector<std::pair<std::string, std::string>> pairs;  // (pairs/A/x, pairs/B/x), sorted by name
 };
 
+// The .png files of `dir`, sorted by path. A missing folder, or one without a .png, is an error
+// naming it and `what` it should hold when `required`; otherwise an empty list.
+std::vector<std::string> list_pngs(const std::string& dir, bool required, const std::string& what);
+
 // Lists DIR. Errors name the folder or file: a missing or empty trainA / trainB; a pair whose
 // partner is missing (pairs/A/x.png without pairs/B/x.png, or the reverse); pairs/A without
 // pairs/B. Files that are not .png are ignored.

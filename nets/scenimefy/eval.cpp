@@ -9,6 +9,7 @@
 #include "data/frechet.h"
 #include "data/image_quality.h"
 #include "data/png.h"
+#include "data/scenimefy/cut_folders.h"
 #include "data/resize.h"
 #include "kernels/log.h"
 #include "nets/harness/config.h"
@@ -23,14 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<fs::path> pngs_in(const fs::path& dir) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".png") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 // An RGB image in [0, 1] (grey and alpha are converted), naming the file on error.
 Tensor read_rgb(const fs::path& f) { return data::read_png_tensor(f.string(), 3); }
 
@@ -42,7 +35,7 @@ int run_eval(const EvalOptions& o) {
                " is missing (--data needs trainA/ and truth/, e.g. from sakuga synth scenimefy)");
   SAKUGA_CHECK(fs::is_directory(truth_dir), "eval scenimefy: ", truth_dir.string(),
                " is missing: the paired metrics need the true rendering of each trainA photo, same name");
-  std::vector<fs::path> photos = pngs_in(photos_dir);
+  std::vector<std::string> photos = data::scenimefy::list_pngs(photos_dir.string(), false, "");
   SAKUGA_CHECK(!photos.empty(), "eval scenimefy: ", photos_dir.string(), " has no .png photos");
   if (o.limit > 0 && int64_t(photos.size()) > o.limit) photos.resize(size_t(o.limit));
   const Device dev = Device::parse(o.model.device);
@@ -52,11 +45,11 @@ int run_eval(const EvalOptions& o) {
   data::ImageQuality sum, id_sum;
   std::vector<Tensor> outputs, inputs;
   for (size_t i = 0; i < photos.size(); ++i) {
-    const fs::path truth_file = truth_dir / photos[i].filename();
-    SAKUGA_CHECK(fs::exists(truth_file), "eval scenimefy: ", photos[i].string(), " has no true rendering ",
+    const fs::path truth_file = truth_dir / fs::path(photos[i]).filename();
+    SAKUGA_CHECK(fs::exists(truth_file), "eval scenimefy: ", photos[i], " has no true rendering ",
                  truth_file.string());
     const Tensor photo = read_rgb(photos[i]), truth = read_rgb(truth_file);
-    SAKUGA_CHECK(photo.shape() == truth.shape(), "eval scenimefy: ", photos[i].string(), " is ",
+    SAKUGA_CHECK(photo.shape() == truth.shape(), "eval scenimefy: ", photos[i], " is ",
                  photo.size(2), "x", photo.size(1), " but ", truth_file.string(), " is ", truth.size(2), "x",
                  truth.size(1));
     const Tensor out = ops::clamp((translate_any_size(*m.g, photo * 2.0 - 1.0, dev) + 1.0) * 0.5, 0.0, 1.0);
@@ -79,7 +72,7 @@ int run_eval(const EvalOptions& o) {
   // FID / KID of the outputs against the anime domain.
   const fs::path ref_dir = fs::is_directory(dir / "trainB") ? dir / "trainB" : truth_dir;
   std::vector<Tensor> refs;
-  for (const fs::path& f : pngs_in(ref_dir)) refs.push_back(read_rgb(f));
+  for (const std::string& f : data::scenimefy::list_pngs(ref_dir.string(), false, "")) refs.push_back(read_rgb(f));
   if (outputs.size() >= 2 && refs.size() >= 2) {
     Tensor fa, fb, fi;
     if (!o.inception.empty()) {

@@ -149,22 +149,18 @@ class SceneData {
     SAKUGA_CHECK(fs::is_directory(a) && fs::is_directory(t), "config data.val_dir: ", dir,
                  " needs trainA/ and truth/ (e.g. from sakuga synth scenimefy)");
     data::scenimefy::CropSettings whole{s_.data.size, s_.data.size, false};
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(a))
-      if (e.path().extension() == ".png") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) {
+    for (const std::string& f : data::scenimefy::list_pngs(a.string(), false, "")) {
       if (int64_t(val_photo_.size()) >= s_.data.val_count) break;
-      const fs::path truth = t / f.filename();
-      SAKUGA_CHECK(fs::exists(truth), "config data.val_dir: ", f.string(), " has no true rendering ", truth.string());
-      val_photo_.push_back(to_unit(data::scenimefy::load_crop(f.string(), whole, 0)));
+      const fs::path truth = t / fs::path(f).filename();
+      SAKUGA_CHECK(fs::exists(truth), "config data.val_dir: ", f, " has no true rendering ", truth.string());
+      val_photo_.push_back(to_unit(data::scenimefy::load_crop(f, whole, 0)));
       val_truth_.push_back(to_unit(data::scenimefy::load_crop(truth.string(), whole, 0)));
     }
     SAKUGA_CHECK(!val_photo_.empty(), "config data.val_dir: ", a.string(), " has no .png photos");
-    if (fs::is_directory(fs::path(dir) / "trainB"))
-      for (const auto& e : fs::directory_iterator(fs::path(dir) / "trainB"))
-        if (e.path().extension() == ".png" && int64_t(val_anime_.size()) < s_.data.val_count)
-          val_anime_.push_back(to_unit(data::scenimefy::load_crop(e.path().string(), whole, 0)));
+    for (const std::string& f : data::scenimefy::list_pngs((fs::path(dir) / "trainB").string(), false, "")) {
+      if (int64_t(val_anime_.size()) >= s_.data.val_count) break;
+      val_anime_.push_back(to_unit(data::scenimefy::load_crop(f, whole, 0)));
+    }
   }
 
   Settings s_;
@@ -207,12 +203,6 @@ Tensor mean_over_taps(size_t taps, F&& f) {
 std::vector<Tensor> images_of(const std::vector<Tensor>& taps, int64_t begin, int64_t end) {
   std::vector<Tensor> out;
   for (const Tensor& t : taps) out.push_back(ops::slice(t, 0, begin, end));
-  return out;
-}
-
-std::vector<Tensor> detached(const std::vector<Tensor>& ts) {
-  std::vector<Tensor> out;
-  for (const Tensor& t : ts) out.push_back(t.detach());
   return out;
 }
 
@@ -342,7 +332,7 @@ void ScenimefyFamily::step(const Batch& b, harness::StepContext& ctx) {
   std::vector<Tensor> k_main, k_style;
   {
     NoGradGuard ng;  // the source side is a constant of every loss (CUT detaches it)
-    k_main = f_->sample(detached(images_of(src_taps, 0, 2 * B)), pos);
+    k_main = f_->sample(images_of(src_taps, 0, 2 * B), pos);
     k_style = f_s_->sample(yp_taps, style_pos);
   }
   const std::vector<Tensor> q_main = f_->sample(images_of(out_taps, 0, 2 * B), pos);
