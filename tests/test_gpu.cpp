@@ -1,6 +1,6 @@
 // GPU unit tests (suite "gpu"): the caching allocator's bookkeeping, and determinism — the same
 // GCN training step, and the GCN's large axial convolution, run twice from one seed must give
-// bit-identical results. The determinism cases run on CUDA when a device answers and on the CPU
+// bit-identical results; the CUDA Poisson blend against the CPU's. The determinism cases run on CUDA when a device answers and on the CPU
 // otherwise (both promise it, ARCHITECTURE.md "Precision and speed"); the allocator case needs
 // a GPU and says "skipped" without one. tools/gpu-run runs this suite with the "*cuda*" cases
 // of the other suites on the GPU machine.
@@ -8,10 +8,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "data/redraw/blend.h"
 #include "kernels/device.h"
 #include "kernels/philox.h"
 #include "losses/segmentation.h"
@@ -193,6 +195,66 @@ TEST_CASE("gpu: the douga GCN's 1x49 and 49x1 convolutions are bit-identical acr
       CHECK(max_abs(r1[i]) > 0);
       CHECK(bit_equal(r1[i], r2[i]));
     }
+  }
+}
+
+TEST_CASE("gpu: the CUDA Poisson blend (red-black SOR) is within 1/255 of the CPU conjugate gradient") {
+  if (device::cuda_device_count() == 0) {
+    MESSAGE("skipped: no GPU answered");
+    return;
+  }
+  const Device gpu = Device::cuda(0);
+  struct Case {
+    const char* what;
+    int64_t H, W;
+    std::function<bool(int64_t, int64_t)> inside;
+  };
+  auto ellipse = [](int64_t y, int64_t x, double cy, double cx, double ry, double rx) {
+    const double dy = (double(y) - cy) / ry, dx = (double(x) - cx) / rx;
+    return dy * dy + dx * dx < 1;
+  };
+  const Case cases[] = {
+      {"two 200x120 eyes at 1080p", 1080, 1920,
+       [&](int64_t y, int64_t x) { return ellipse(y, x, 500, 760, 60, 100) || ellipse(y, x, 500, 1160, 60, 100); }},
+      {"irregular, on the left border", 97, 130,
+       [&](int64_t y, int64_t x) { return ellipse(y, x, 40, 10, 25, 30) || ellipse(y, x, 60, 50, 20, 25); }},
+      {"one pixel", 16, 16, [](int64_t y, int64_t x) { return y == 7 && x == 9; }},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    std::vector<uint8_t> m(size_t(c.H * c.W));
+    std::vector<float> f(size_t(3 * c.H * c.W)), p(f.size());
+    for (int64_t y = 0; y < c.H; ++y)
+      for (int64_t x = 0; x < c.W; ++x) {
+        m[size_t(y * c.W + x)] = c.inside(y, x) ? 1 : 0;
+        for (int64_t k = 0; k < 3; ++k) {
+          const size_t i = size_t((k * c.H + y) * c.W + x);
+          const double noise = double(philox::word(uint64_t(k + 1), i) % 1000u) / 1000.0;
+          f[i] = float(0.4 + 0.2 * std::sin(0.01 * double(x) + 0.02 * double(y) + double(k)) + 0.05 * noise);
+          p[i] = float(0.6 + 0.3 * std::cos(0.05 * double(x) - 0.03 * double(y) * double(k)) + 0.05 * (1 - noise));
+        }
+      }
+    const Tensor mask = Tensor::from_bytes(m.data(), {c.H, c.W}, DType::u8);
+    const Tensor frame = Tensor::from_vector(f, {3, c.H, c.W}), patch = Tensor::from_vector(p, {3, c.H, c.W});
+    const auto cpu = data::redraw::poisson_blend(frame, patch, mask);
+    const auto dev = data::redraw::poisson_blend(frame.to(gpu), patch.to(gpu), mask.to(gpu));
+    const auto again = data::redraw::poisson_blend(frame.to(gpu), patch.to(gpu), mask.to(gpu));
+    const std::vector<float> a = cpu.image.to_vector(), b = dev.image.to_vector();
+    double diff = 0;
+    bool outside_is_frame = true;
+    for (size_t i = 0; i < a.size(); ++i) {
+      diff = std::max(diff, std::fabs(double(a[i]) - double(b[i])));
+      if (!m[i % m.size()] && b[i] != f[i]) outside_is_frame = false;
+    }
+    MESSAGE(c.what, ": ", cpu.stats.unknowns, " unknowns; CPU ", cpu.stats.iterations, " CG iterations, CUDA ",
+            dev.stats.iterations, " SOR sweeps (residual ", dev.stats.residual, " <= ", dev.stats.residual_target,
+            "); max |CUDA - CPU| = ", diff * 255, "/255");
+    CHECK(cpu.stats.converged);
+    CHECK(dev.stats.converged);
+    CHECK(dev.stats.unknowns == cpu.stats.unknowns);
+    CHECK(diff <= 1.0 / 255);
+    CHECK(outside_is_frame);
+    CHECK(bit_equal(dev.image, again.image));  // red-black order: deterministic
   }
 }
 

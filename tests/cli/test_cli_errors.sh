@@ -134,6 +134,49 @@ else
   echo "FAIL scenimefy training on a folder or infer"; fail=1
 fi
 
+# blend (redraw post-processing): small PNGs written with zlib alone, then one problem at a time.
+/usr/bin/python3 - "$tmp/b" <<'PY' || { echo "FAIL writing blend PNGs"; exit 1; }
+import math, os, struct, sys, zlib
+out = sys.argv[1]
+os.makedirs(out)
+def png(name, h, w, channels, pixel):
+    raw = b"".join(b"\0" + bytes(v for x in range(w) for v in pixel(y, x)) for y in range(h))
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, {1: 0, 3: 2}[channels], 0, 0, 0)
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+eye = lambda y, x: ((y - 30) / 12) ** 2 + ((x - 32) / 18) ** 2 < 1
+png("frame.png", 64, 64, 3, lambda y, x: (100 + y, 80 + x, 120))
+png("patch.png", 64, 64, 3, lambda y, x: (200, int(100 + 50 * math.sin(x / 5)), 60))
+png("mask.png", 64, 64, 1, lambda y, x: (255 if eye(y, x) else 0,))
+png("patch-small.png", 48, 64, 3, lambda y, x: (200, 100, 60))
+png("mask-big.png", 80, 64, 1, lambda y, x: (255 if eye(y, x) else 0,))
+png("mask-empty.png", 64, 64, 1, lambda y, x: (127,))
+png("mask-full.png", 64, 64, 1, lambda y, x: (255,))
+PY
+b="$tmp/b"
+blend=(blend --frame "$b/frame.png" --patch "$b/patch.png" --out "$b/out.png")
+expect_error "blend mask of another size" "mask-big.png: mask is 80x64, expected the frame's size 64x64" \
+  "$sakuga" "${blend[@]}" --mask "$b/mask-big.png"
+expect_error "blend patch of another size" "patch-small.png: patch is 48x64" "$sakuga" blend --frame "$b/frame.png" \
+  --patch "$b/patch-small.png" --mask "$b/mask.png" --out "$b/out.png"
+expect_error "blend empty mask" "mask-empty.png: the mask is empty" "$sakuga" "${blend[@]}" --mask "$b/mask-empty.png"
+expect_error "blend mask covering the frame" "mask-full.png: the mask covers the whole frame" "$sakuga" "${blend[@]}" \
+  --mask "$b/mask-full.png"
+echo "not a png" > "$b/text.png"
+expect_error "blend unreadable frame PNG" "text.png" "$sakuga" blend --frame "$b/text.png" --patch "$b/patch.png" \
+  --mask "$b/mask.png" --out "$b/out.png"
+expect_error "blend missing patch" "nothere.png" "$sakuga" blend --frame "$b/frame.png" --patch "$b/nothere.png" \
+  --mask "$b/mask.png" --out "$b/out.png"
+if out=$("$sakuga" "${blend[@]}" --mask "$b/mask.png" --device cpu 2>&1) && [ -f "$b/out.png" ] &&
+   grep -q "colour transfer" <<<"$out" && grep -q "CG iterations" <<<"$out" &&
+   "$sakuga" "${blend[@]}" --mask "$b/mask.png" --device cpu --no-color-transfer 2>&1 | grep -q "CG iterations" &&
+   ! "$sakuga" "${blend[@]}" --mask "$b/mask.png" --device cpu --no-color-transfer 2>&1 | grep -q "colour transfer"; then
+  echo "ok   blend writes the blended frame and reports the solve"
+else
+  echo "FAIL blend on good files"; echo "$out" | tail -n 5; fail=1
+fi
+
 # `sakuga info` says whether kernel launches are synchronised (SAKUGA_SYNC_LAUNCHES=1).
 if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchronised after each launch" &&
    SAKUGA_SYNC_LAUNCHES=0 "$sakuga" info 2>&1 | grep -q "kernel launches: asynchronous"; then
