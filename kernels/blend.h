@@ -125,11 +125,13 @@ namespace cpu {
 // ring: (H, W) u8 {0, 1}.
 void blend_ring(const uint8_t* mask, uint8_t* ring, int64_t H, int64_t W, int64_t width);
 
-// frame, patch: (3, H, W) sRGB; mask: (H, W). out (3, H, W) = the patch with, inside the mask,
-// each Lab channel moved to the ring's mean and standard deviation (Reinhard et al. 2001):
-// lab' = (lab − μ_patch) · σ_ring / σ_patch + μ_ring (population statistics; σ_patch = 0 keeps
-// the scale at 1). Outside the mask out = patch. Throws when the mask or its ring is empty.
-// out may alias patch.
+// frame, patch: (3, H, W) sRGB; mask: (H, W). out (3, H, W) = the patch with each Lab channel
+// moved so that its statistics inside the mask become the ring's (Reinhard et al. 2001):
+// lab' = (lab − μ_patch) · σ_ring / σ_patch + μ_ring, μ/σ the population mean and standard
+// deviation of the patch inside the mask and of the frame in the ring (σ_patch = 0 keeps the
+// scale at 1). The same map is applied to every pixel of the patch, so the patch stays
+// continuous across the mask border (the Poisson guidance reads it there). Throws when the
+// mask or its ring is empty. out may alias patch.
 void blend_color_transfer(const float* frame, const float* patch, const uint8_t* mask, float* out, int64_t H,
                           int64_t W, int64_t ring_width);
 

@@ -16,8 +16,9 @@ constexpr int64_t kDefaultRingWidth = 8;
 Tensor color_ring(const Tensor& mask, int64_t width = kDefaultRingWidth);
 
 // frame, patch (3, H, W) f32 sRGB in [0, 1]; mask (H, W) u8; all on the CPU → (3, H, W): the
-// patch whose Lab mean and standard deviation inside the mask equal the frame's in the ring
-// (outside the mask the patch unchanged; not clamped). Throws on an empty mask or ring.
+// patch, through one affine map per Lab channel applied to every pixel, whose Lab mean and
+// standard deviation inside the mask equal the frame's in the ring (not clamped). Throws on an
+// empty mask or ring.
 Tensor color_transfer(const Tensor& frame, const Tensor& patch, const Tensor& mask,
                       int64_t ring_width = kDefaultRingWidth);
 

@@ -42,6 +42,11 @@ LabStats lab_stats(const std::vector<double>& lab) {  // lab: (n, 3) interleaved
   return s;
 }
 
+// lab' = (lab − from) · scale + to, per Lab channel.
+struct LabMap {
+  double from[3], scale[3], to[3];
+};
+
 // (n, 3) Lab of the pixels i of a (3, H, W) image where sel[i] is set, in raster order.
 std::vector<double> lab_of(const float* img, const uint8_t* sel, int64_t n) {
   std::vector<double> lab;
@@ -193,24 +198,29 @@ void blend_color_transfer(const float* frame, const float* patch, const uint8_t*
   std::vector<uint8_t> ring(static_cast<size_t>(n));
   blend_ring(mask, ring.data(), H, W, ring_width);
   const std::vector<double> ring_lab = lab_of(frame, ring.data(), n);
-  std::vector<double> patch_lab = lab_of(patch, mask, n);
+  const std::vector<double> patch_lab = lab_of(patch, mask, n);
   SAKUGA_CHECK(!patch_lab.empty(), "blend_color_transfer: the mask is empty");
   SAKUGA_CHECK(!ring_lab.empty(), "blend_color_transfer: the ring of ", ring_width,
                " px around the mask is empty (the mask covers the frame)");
   const LabStats want = lab_stats(ring_lab), have = lab_stats(patch_lab);
   double scale[3];
   for (int k = 0; k < 3; ++k) scale[k] = have.stddev[k] > 0 ? want.stddev[k] / have.stddev[k] : 1.0;
-  if (out != patch)
-    for (int64_t i = 0; i < 3 * n; ++i) out[i] = patch[i];
-  size_t j = 0;  // the next masked pixel's row in patch_lab (raster order, as lab_of wrote them)
-  for (int64_t i = 0; i < n; ++i) {
-    if (!mask[i]) continue;
-    double lab[3], rgb[3];
-    for (int k = 0; k < 3; ++k) lab[k] = (patch_lab[3 * j + size_t(k)] - have.mean[k]) * scale[k] + want.mean[k];
-    ++j;
-    blend_lab_to_srgb(lab, rgb);
-    for (int k = 0; k < 3; ++k) out[k * n + i] = float(rgb[k]);
-  }
+  // The map is applied to every pixel, not only the masked ones: the Poisson blend's guidance
+  // reads the patch across the mask border too, and a patch changed inside only would carry
+  // the step between the two into the blend as a seam.
+  // Per pixel, so the pool's threads share it with the same result for any thread count.
+  const LabMap map{{have.mean[0], have.mean[1], have.mean[2]},
+                   {scale[0], scale[1], scale[2]},
+                   {want.mean[0], want.mean[1], want.mean[2]}};
+  parallel_for(n, 4096, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      double rgb[3] = {patch[i], patch[n + i], patch[2 * n + i]}, lab[3];
+      blend_srgb_to_lab(rgb, lab);
+      for (int k = 0; k < 3; ++k) lab[k] = (lab[k] - map.from[k]) * map.scale[k] + map.to[k];
+      blend_lab_to_srgb(lab, rgb);
+      for (int k = 0; k < 3; ++k) out[k * n + i] = float(rgb[k]);
+    }
+  });
 }
 
 PoissonPlan poisson_plan(const uint8_t* mask, int64_t H, int64_t W, const PoissonOptions& options) {
