@@ -238,7 +238,6 @@ TEST_CASE("gpu: the CUDA Poisson blend (red-black SOR) is within 1/255 of the CP
     const Tensor frame = Tensor::from_vector(f, {3, c.H, c.W}), patch = Tensor::from_vector(p, {3, c.H, c.W});
     const auto cpu = data::redraw::poisson_blend(frame, patch, mask);
     const auto dev = data::redraw::poisson_blend(frame.to(gpu), patch.to(gpu), mask.to(gpu));
-    const auto again = data::redraw::poisson_blend(frame.to(gpu), patch.to(gpu), mask.to(gpu));
     const std::vector<float> a = cpu.image.to_vector(), b = dev.image.to_vector();
     double diff = 0;
     bool outside_is_frame = true;
@@ -254,7 +253,11 @@ TEST_CASE("gpu: the CUDA Poisson blend (red-black SOR) is within 1/255 of the CP
     CHECK(dev.stats.unknowns == cpu.stats.unknowns);
     CHECK(diff <= 1.0 / 255);
     CHECK(outside_is_frame);
-    CHECK(bit_equal(dev.image, again.image));  // red-black order: deterministic
+    if (c.H * c.W < 100000) {  // red-black order: deterministic (checked where a rerun is cheap under memcheck)
+      const auto again = data::redraw::poisson_blend(frame.to(gpu), patch.to(gpu), mask.to(gpu));
+      CHECK(bit_equal(dev.image, again.image));
+      CHECK(again.stats.iterations == dev.stats.iterations);
+    }
   }
 }
 
