@@ -16,6 +16,8 @@ void add_family_command(CLI::App& app, Action& action, const char* name, const c
   cmd->require_subcommand(1);
   for (const FamilyEntry& fam : families())
     if (const auto& h = family_cli(fam.name).*hook) h(cmd->add_subcommand(fam.name, std::string(what) + fam.name), action);
+  for (const std::string& name : unregistered_cli_families())
+    if (const auto& h = family_cli(name).*hook) h(cmd->add_subcommand(name, std::string(what) + name), action);
 }
 
 }  // namespace

@@ -8,12 +8,14 @@
 
 #include "data/gadn/writer.h"
 #include "data/gcn/synth.h"
+#include "data/redraw/synth.h"
 #include "data/scenes.h"
 #include "kernels/log.h"
 #include "nets/gadn/eval.h"
 #include "nets/gcn/eval.h"
 #include "nets/harness/config.h"
 #include "nets/harness/run_files.h"
+#include "nets/registry.h"
 #include "nets/scenimefy/eval.h"
 
 namespace sakuga::app {
@@ -429,13 +431,91 @@ FamilyCli scenimefy_cli() {
   return c;
 }
 
+// ---- redraw ---------------------------------------------------------------------------------------
+
+struct RedrawSynthArgs {
+  std::string out;
+  int64_t count = 64;
+  uint64_t seed = 0;
+  std::vector<int64_t> size = {data::redraw::kDefaultFrameHeight, data::redraw::kDefaultFrameWidth};
+  int productions = data::redraw::kDefaultProductions, designs = data::redraw::kDefaultDesigns,
+      held_out = data::redraw::kDefaultHeldOut;
+  int64_t crop_size = data::redraw::kDefaultCropSize;
+  bool overwrite = false, quiet = false;
+};
+
+int run_redraw_synth(const RedrawSynthArgs& a) {
+  SAKUGA_CHECK(a.size.size() == 2, "synth redraw: --size takes two numbers, H W");
+  data::redraw::SynthOptions o;
+  o.count = a.count;
+  o.seed = a.seed;
+  o.height = a.size[0];
+  o.width = a.size[1];
+  o.productions = a.productions;
+  o.designs = a.designs;
+  o.held_out = a.held_out;
+  o.crop_size = a.crop_size;
+  o.overwrite = a.overwrite;
+  harness::Progress progress("synth redraw", 0, a.count, "frame");
+  if (!a.quiet) o.progress = [&progress](int64_t done, int64_t) { progress.update(done); };
+  data::redraw::write_redraw_dataset(a.out, o);
+  if (!a.quiet) {
+    progress.finish();
+    log::info("synth redraw: wrote {} frames of {}x{} ({} productions, the last {} held out; {} designs) and their "
+              "{}x{} face crops to {}",
+              a.count, o.height, o.width, a.productions, a.held_out, a.designs, a.crop_size, a.crop_size, a.out);
+  }
+  return 0;
+}
+
+void redraw_synth(CLI::App* cmd, Action& action) {
+  static RedrawSynthArgs a;
+  cmd->add_option("--out", a.out, "dataset folder to write (absent or empty unless --overwrite)")->required();
+  cmd->add_option("--count", a.count, "number of frames (frame i is drawn by production i mod P)")
+      ->capture_default_str();
+  cmd->add_option("--seed", a.seed, "which frames (the productions and designs do not depend on it)")
+      ->capture_default_str();
+  cmd->add_option("--size", a.size, "frame height and width in pixels (each 64 … 4096)")
+      ->expected(2)
+      ->capture_default_str();
+  cmd->add_option("--productions", a.productions, "number of productions P (rendering styles)")->capture_default_str();
+  cmd->add_option("--designs", a.designs, "number of character designs D (every production draws each)")
+      ->capture_default_str();
+  cmd->add_option("--held-out", a.held_out, "the last K productions are held out (listed in DIR/redraw.json)")
+      ->capture_default_str();
+  cmd->add_option("--crop-size", a.crop_size, "side of the face crops in pixels")->capture_default_str();
+  cmd->add_flag("--overwrite", a.overwrite, "replace a previous redraw dataset in --out (one with a redraw.json)");
+  cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
+  cmd->callback([&action] { action = [] { return run_redraw_synth(a); }; });
+}
+
+FamilyCli redraw_cli() {
+  FamilyCli c;
+  c.synth = redraw_synth;
+  return c;
+}
+
 }  // namespace
+
+const std::vector<std::string>& unregistered_cli_families() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const char* n : {"redraw"}) {
+      bool registered = false;
+      for (const FamilyEntry& f : families()) registered = registered || f.name == n;
+      if (!registered) v.push_back(n);
+    }
+    return v;
+  }();
+  return names;
+}
 
 const FamilyCli& family_cli(const std::string& family) {
   static const std::map<std::string, FamilyCli> hooks{{"cel", gcn_cli(SegTask::cel)},
                                                       {"douga", gcn_cli(SegTask::douga)},
                                                       {"gadn", gadn_cli()},
-                                                      {"scenimefy", scenimefy_cli()}};
+                                                      {"scenimefy", scenimefy_cli()},
+                                                      {"redraw", redraw_cli()}};
   static const FamilyCli none;
   auto it = hooks.find(family);
   return it == hooks.end() ? none : it->second;

@@ -21,4 +21,8 @@ struct FamilyCli {
 // The hooks of `family` (an empty FamilyCli when it has none).
 const FamilyCli& family_cli(const std::string& family);
 
+// Families that have command-line hooks but no registered training family yet (redraw: only
+// `sakuga synth redraw` so far); `sakuga eval|infer|synth` list them after the registered ones.
+const std::vector<std::string>& unregistered_cli_families();
+
 }  // namespace sakuga::app

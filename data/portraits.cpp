@@ -32,9 +32,7 @@ const char* const kPaletteNames[kPortraitPalettes] = {"natural", "pastel-pink", 
 const char* const kShadingNames[kPortraitShadings] = {"flat", "cel", "soft"};
 const char* const kIrisNames[kPortraitIrises] = {"plain", "ring", "gradient"};
 
-struct Palette {
-  Rgb background, skin, hair, iris, line, clothes, mouth, accent;
-};
+using Palette = PortraitColors;
 
 const Palette kPalettes[kPortraitPalettes] = {
     // natural
@@ -239,6 +237,7 @@ struct Head {
   double turn;       // yaw / 2 ∈ [−1, 1]
   double features;   // horizontal shift of eyes, nose and mouth (head units)
   double bang_phase; // jitter of the bangs' spikes
+  int highlights = 0; // PortraitOptions::highlights
 };
 
 // The face: the cranium's upper half, then the cheeks narrowing to the chin, which follows the
@@ -450,8 +449,25 @@ EyeParts eye_parts(const Painter& p, const Head& h, int side) {
   const double irx = 0.31 * ew, iry = 0.40 * eh;
   q.iris = p.ellipse(ix, iy, irx, iry) & q.white;
   q.pupil = p.ellipse(ix, iy + 0.05 * iry, 0.42 * irx, 0.48 * iry) & q.white;
-  q.shine_big = p.ellipse(ix - 0.38 * irx, iy - 0.42 * iry, 0.32 * irx, 0.26 * iry) & q.white;
-  q.shine_small = p.ellipse(ix + 0.36 * irx, iy + 0.45 * iry, 0.14 * irx, 0.12 * iry) & q.white;
+  switch (h.highlights) {
+    case 0:  // a big shine at the top left, a small one at the bottom right
+      q.shine_big = p.ellipse(ix - 0.38 * irx, iy - 0.42 * iry, 0.32 * irx, 0.26 * iry) & q.white;
+      q.shine_small = p.ellipse(ix + 0.36 * irx, iy + 0.45 * iry, 0.14 * irx, 0.12 * iry) & q.white;
+      break;
+    case 1:  // one big shine at the top right
+      q.shine_big = p.ellipse(ix + 0.34 * irx, iy - 0.36 * iry, 0.40 * irx, 0.32 * iry) & q.white;
+      break;
+    case 2:  // three small dots in an arc over the pupil
+      q.shine_big = (p.ellipse(ix - 0.5 * irx, iy - 0.3 * iry, 0.17 * irx, 0.14 * iry) |
+                     p.ellipse(ix, iy - 0.55 * iry, 0.17 * irx, 0.14 * iry) |
+                     p.ellipse(ix + 0.5 * irx, iy - 0.3 * iry, 0.17 * irx, 0.14 * iry)) &
+                    q.white;
+      break;
+    default:  // a wide bar across the top, a dot at the bottom left
+      q.shine_big = p.ellipse(ix, iy - 0.5 * iry, 0.62 * irx, 0.14 * iry) & q.white;
+      q.shine_small = p.ellipse(ix - 0.34 * irx, iy + 0.5 * iry, 0.16 * irx, 0.13 * iry) & q.white;
+      break;
+  }
   return q;
 }
 
@@ -640,11 +656,23 @@ Box tight_box(const Mask& m, int r) {
   return {x0, y0, x1 + 1, y1 + 1};
 }
 
+// m as a (1, s, s) f32 tensor of 0 / 1, area-resampled to (1, r, r): the coverage of m.
+Tensor coverage(const Mask& m, int s, int64_t r) {
+  std::vector<float> v(m.size());
+  for (size_t i = 0; i < m.size(); ++i) v[i] = m[i] ? 1.f : 0.f;
+  return resize_area(Tensor::from_vector(v, Shape{1, s, s}), r, r);
+}
+
 uint64_t stream_seed(uint64_t seed, int64_t index, uint64_t what) {
   return draw::mix64(draw::mix64(seed ^ what) + uint64_t(index));
 }
 
 }  // namespace
+
+PortraitColors portrait_palette_colors(int palette) {
+  check_level("palette", palette, 0, kPortraitPalettes - 1);
+  return kPalettes[palette];
+}
 
 std::string portrait_level_name(const std::string& factor, int level) {
   auto pick = [&](const char* const* names, int n) -> std::string {
@@ -700,21 +728,25 @@ PortraitStyle portrait_style_from_json(const nlohmann::json& j) {
 Portrait render_portrait(const PortraitContent& content, const PortraitStyle& style, int64_t size,
                          uint64_t jitter_seed, const PortraitOptions& opt) {
   check_factors(content, style);
+  check_level("highlights", opt.highlights, 0, kPortraitHighlights - 1);
   SAKUGA_CHECK(size >= kPortraitMinSize && size <= kPortraitMaxSize, "render_portrait: size ", size, " is outside ",
                kPortraitMinSize, " … ", kPortraitMaxSize);
   const int ss = supersampling(size), s = int(size) * ss;
   draw::Rng rng(jitter_seed ^ 0x504F5254524149ull);
   const double cx = s * (0.5 + rng.uni(-0.02, 0.02)), cy = s * (0.43 + rng.uni(-0.02, 0.02));
   const double r = s * 0.27 * rng.uni(0.96, 1.04);
-  Head h{content, style, kPalettes[style.palette], content.yaw / double(kPortraitYawMax), 0.0, rng.uni(-1, 1)};
+  Head h{content, style, opt.colors ? *opt.colors : kPalettes[style.palette], content.yaw / double(kPortraitYawMax),
+         0.0, rng.uni(-1, 1)};
   h.features = 0.2 * h.turn;
+  h.highlights = opt.highlights;
+  if (opt.matte) h.pal.background = {0, 0, 0};
   Painter p(s, cx, cy, r, kLineWidth64[style.line_weight] * double(size) / 64.0 * ss);
   const Palette& pal = h.pal;
 
   // Background: flat, with a gentle vertical gradient for soft shading.
   const Mask everything(size_t(s) * size_t(s), 1);
   p.fill(everything, pal.background);
-  if (style.shading == 2) p.gradient(everything, 0, 1, -1.6, 2.0, shadow_of(pal.background), 0.35f);
+  if (style.shading == 2 && !opt.matte) p.gradient(everything, 0, 1, -1.6, 2.0, shadow_of(pal.background), 0.35f);
 
   const Mask back = back_hair_mask(p, h), face = face_mask(p, h), neck = neck_mask(p, h);
   const Mask body = body_mask(p, h), bangs = bangs_mask(p, h);
@@ -735,22 +767,34 @@ Portrait render_portrait(const PortraitContent& content, const PortraitStyle& st
   Portrait out;
   out.content = content;
   out.style = style;
+  Mask eyes_all = p.empty();
   for (int k = 0; k < 2; ++k) {
     const int side = k == 0 ? -1 : 1;
     const EyeParts q = eye_parts(p, h, side);
     if (opt.draw_eyes) paint_eye(p, h, q);
+    if (opt.matte) eyes_all = eyes_all | q.all();
     out.eyes[size_t(k)].mask = downsample_mask(q.all(), s, ss);
     out.eyes[size_t(k)].box = tight_box(out.eyes[size_t(k)].mask, int(size));
   }
   for (int side = -1; side <= 1; side += 2) p.fill(brow_mask(p, h, side), draw::mix(pal.hair, pal.line, 0.5f));
   p.fill_outlined(bangs, pal.hair, pal.line);
   shade_hair(p, h, bangs);
+  Mask ties = p.empty();
   if (content.hair == 2)  // hair ties where the tails start
-    for (int side = -1; side <= 1; side += 2)
-      p.fill_outlined(p.ellipse(side * 0.98, -0.5, 0.1, 0.12) & minus(everything, face), pal.accent, pal.line, 0.7);
+    for (int side = -1; side <= 1; side += 2) {
+      const Mask tie = p.ellipse(side * 0.98, -0.5, 0.1, 0.12) & minus(everything, face);
+      p.fill_outlined(tie, pal.accent, pal.line, 0.7);
+      if (opt.matte) ties = ties | tie;
+    }
   draw::clamp01(p.im);
 
   out.image = resize_area(draw::to_tensor(p.im), size, size);
+  out.face = tight_box(downsample_mask(face, s, ss), int(size));
+  if (opt.matte) {
+    // Everything painted lies inside these parts (the features inside the face), so the rest
+    // of the raster is still black and the image is premultiplied by this coverage.
+    out.alpha = coverage(back | face | neck | body | tails | bangs | ties | eyes_all, s, size);
+  }
   return out;
 }
 

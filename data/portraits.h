@@ -25,8 +25,14 @@
 // tight box. Eyes are drawn after the face and before the hair, and nothing drawn after them
 // overlaps their region except hair, so an image without eyes (draw_eyes = false) differs
 // from the full one only inside the eye masks.
+//
+// For redraw's frames (data/redraw/synth.h), PortraitOptions can also replace the palette by
+// caller-given colours, choose another layout of the iris highlights, and ask for a matte: the
+// figure's coverage α and the image premultiplied on black, to composite over any background.
+// The defaults draw exactly what they drew before these options existed (pinned by checksums).
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +69,10 @@ struct PortraitStyle {
 constexpr int kPortraitYawMax = 2, kPortraitHairShapes = 5, kPortraitMouths = 4, kPortraitEyeOpenness = 3;
 constexpr int kPortraitLineWeights = 3, kPortraitEyeShapes = 4, kPortraitPalettes = 6, kPortraitShadings = 3,
               kPortraitIrises = 3;
+// Layouts of the iris highlights (PortraitOptions::highlights): 0 a big shine at the top left
+// and a small one at the bottom right (the default), 1 one big shine at the top right, 2 three
+// small dots in an arc over the pupil, 3 a wide bar across the top and a dot at the bottom left.
+constexpr int kPortraitHighlights = 4;
 constexpr int64_t kPortraitMinSize = 32, kPortraitMaxSize = 256, kPortraitDefaultSize = 64;
 
 // Names of the levels (sheets, docs): e.g. portrait_level_name("hair", 2) = "twin-tails".
@@ -77,6 +87,13 @@ nlohmann::json to_json(const PortraitStyle& s);
 PortraitContent portrait_content_from_json(const nlohmann::json& j);
 PortraitStyle portrait_style_from_json(const nlohmann::json& j);
 
+// The colours a portrait is painted with (a palette's entries).
+struct PortraitColors {
+  draw::Rgb background, skin, hair, iris, line, clothes, mouth, accent;
+};
+// The colours of palette level `palette` (0 … kPortraitPalettes − 1).
+PortraitColors portrait_palette_colors(int palette);
+
 struct EyeRegion {
   draw::Box box{0, 0, 0, 0};  // tight box of the mask, x1 / y1 exclusive, in output pixels
   draw::Mask mask;            // (R, R), 1 = part of this eye's drawing
@@ -87,10 +104,20 @@ struct Portrait {
   PortraitContent content;
   PortraitStyle style;
   std::array<EyeRegion, 2> eyes;  // [0] the eye on the image's left, [1] on its right
+  draw::Box face{0, 0, 0, 0};     // tight box of the face's skin (cranium to chin, also where hair
+                                  // covers it), x1 / y1 exclusive, in output pixels
+  Tensor alpha;                   // with PortraitOptions::matte: (1, R, R) coverage of the figure
 };
 
 struct PortraitOptions {
   bool draw_eyes = true;  // false: the same head without eyes (eye regions still returned)
+  // Paint with these colours instead of the style's palette (style.palette is then unused).
+  std::optional<PortraitColors> colors;
+  int highlights = 0;  // 0 … kPortraitHighlights − 1
+  // A matte: the background is left black (no background gradient), so `image` is the figure
+  // premultiplied by its coverage `alpha` (area-averaged from the supersampled drawing);
+  // composite as image + (1 − alpha) · background.
+  bool matte = false;
 };
 
 // The portrait of (content, style) at size × size (kPortraitMinSize … kPortraitMaxSize); the
