@@ -177,6 +177,30 @@ else
   echo "FAIL blend on good files"; echo "$out" | tail -n 5; fail=1
 fi
 
+# synth redraw: the pinned layout, then bad options and an occupied --out.
+r="$tmp/rd"
+if "$sakuga" synth redraw --out "$r" --count 3 --seed 1 --size 96 128 --quiet &&
+   [ -f "$r/frames/redraw-000000.png" ] && [ -f "$r/frames/redraw-000002.json" ] && [ -f "$r/redraw.json" ] &&
+   grep -q '"kind": *"eye"' "$r/frames/redraw-000000.json" &&
+   ls "$r"/crops/*/*/redraw-000000_0.png > /dev/null 2>&1 && ls "$r"/crops/*/*/redraw-000000_0.mask.png > /dev/null 2>&1; then
+  echo "ok   synth redraw writes frames/NAME.png + NAME.json and crops/<production>/<design>/NAME_k(.mask).png"
+else
+  echo "FAIL synth redraw layout"; find "$r" | head -n 10; fail=1
+fi
+expect_error "synth redraw --count 0" "--count must be at least 1, got 0" "$sakuga" synth redraw --out "$tmp/rd0" --count 0
+expect_error "synth redraw --size too small" "--size must be within 64" "$sakuga" synth redraw --out "$tmp/rd0" \
+  --size 32 64
+expect_error "synth redraw --held-out all" "held-out productions must be in 0 … 3" "$sakuga" synth redraw \
+  --out "$tmp/rd0" --held-out 4
+expect_error "synth redraw occupied --out" "exists and is not empty" "$sakuga" synth redraw --out "$r" --count 1 --quiet
+expect_error "synth redraw --overwrite of a non-redraw folder" "holds no redraw.json" "$sakuga" synth redraw \
+  --out "$tmp/ok" --count 1 --overwrite --quiet
+if "$sakuga" synth redraw --out "$r" --count 1 --size 96 128 --overwrite --quiet && [ ! -f "$r/frames/redraw-000002.png" ]; then
+  echo "ok   synth redraw --overwrite replaces a previous redraw dataset"
+else
+  echo "FAIL synth redraw --overwrite"; fail=1
+fi
+
 # `sakuga info` says whether kernel launches are synchronised (SAKUGA_SYNC_LAUNCHES=1).
 if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchronised after each launch" &&
    SAKUGA_SYNC_LAUNCHES=0 "$sakuga" info 2>&1 | grep -q "kernel launches: asynchronous"; then
