@@ -137,8 +137,6 @@ draw::Raster background(draw::Rng rng, int h, int w) {
   return im;
 }
 
-bool overlaps(const Box& a, const Box& b) { return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1; }
-
 Box clip(const Box& b, int64_t h, int64_t w) {
   return {int(std::max<int64_t>(0, b.x0)), int(std::max<int64_t>(0, b.y0)), int(std::min<int64_t>(w, b.x1)),
           int(std::min<int64_t>(h, b.y1))};
@@ -227,22 +225,37 @@ SynthFrame synth_frame(const World& world, uint64_t seed, int64_t index, int64_t
     const int d = rng.range(0, int(world.designs.size()) - 1);
     if (std::find(cast.begin(), cast.end(), d) == cast.end()) cast.push_back(d);
   }
+  // Sizes by the number of characters (fractions of the short side), then left to right with
+  // random gaps: the squares never overlap. Characters that do not fit the width are dropped.
+  static const double kLo[kMaxCharacters + 1] = {0, 0.45, 0.34, 0.26}, kHi[kMaxCharacters + 1] = {0, 0.8, 0.5, 0.34};
   const double m = double(std::min(h, w));
-  const int64_t lo = std::max<int64_t>(kPortraitMinSize, std::llround(0.35 * m));
-  const int64_t hi = std::max(lo, std::min<int64_t>(kPortraitMaxSize, std::llround(0.75 * m)));
-  std::vector<Box> squares;
-  for (int design : cast) {
-    draw::Rng crng = rng.fork();  // one stream per character: a skipped one shifts nothing else
-    const int64_t size = crng.range(int(lo), int(hi));
-    Box sq{0, 0, 0, 0};
-    bool placed = false;
-    for (int attempt = 0; attempt < 24 && !placed; ++attempt) {
-      const int64_t x = crng.range(0, int(w - size)), y = h - size + crng.range(0, int(0.15 * double(size)));
-      sq = {int(x), int(y), int(x + size), int(y + size)};
-      placed = std::none_of(squares.begin(), squares.end(), [&](const Box& o) { return overlaps(o, sq); });
-    }
-    if (!placed) continue;
-    squares.push_back(sq);
+  const size_t nc = cast.size();
+  const int64_t lo = std::max<int64_t>(kPortraitMinSize, std::llround(kLo[nc] * m));
+  const int64_t hi = std::max(lo, std::min<int64_t>(kPortraitMaxSize, std::llround(kHi[nc] * m)));
+  std::vector<int64_t> sizes;
+  int64_t total = 0;
+  for (size_t k = 0; k < nc; ++k) {
+    sizes.push_back(rng.range(int(lo), int(hi)));
+    total += sizes.back();
+  }
+  while (total > w) {
+    total -= sizes.back();
+    sizes.pop_back();
+    cast.pop_back();
+  }
+  std::vector<double> gap_weights(sizes.size() + 1);
+  double weight_sum = 0;
+  for (double& g : gap_weights) weight_sum += (g = rng.uni(0.05, 1.0));
+  const int64_t free_width = w - total;
+  int64_t x_next = 0;
+  for (size_t c = 0; c < cast.size(); ++c) {
+    const int design = cast[c];
+    draw::Rng crng = rng.fork();  // one stream per character
+    const int64_t size = sizes[c];
+    x_next += int64_t(std::floor(double(free_width) * gap_weights[c] / weight_sum));
+    const int64_t x = x_next, y = h - size + crng.range(0, int(0.15 * double(size)));
+    x_next += size;
+    const Box sq{int(x), int(y), int(x + size), int(y + size)};
     const Design& des = world.designs[size_t(design)];
     Character ch;
     ch.production = f.production;

@@ -94,11 +94,12 @@ struct SynthFrame {
   std::vector<LabeledBox> boxes;      // per character: its face, then its two eyes
 };
 
-// Frame `index` of stream `seed`: production index mod P; 1 … 3 distinct designs (as many as
-// fit without overlapping), each a portrait of a random size in [0.35, 0.75]·min(H, W) (clamped
-// to the portraits' 32 … 256 px) standing on the frame's bottom edge (up to 15 % of it below),
-// with random yaw and mouth and open or half-open eyes, over a random background; then the
-// production's grade on the whole frame.
+// Frame `index` of stream `seed`: production index mod P; n = 1 … 3 distinct designs, each a
+// portrait standing on the frame's bottom edge (up to 15 % of it below), of a random size in
+// [0.45, 0.8], [0.34, 0.5] or [0.26, 0.34]·min(H, W) for n = 1, 2, 3 (clamped to the portraits'
+// 32 … 256 px), left to right with random gaps (never overlapping; those that do not fit the
+// width are dropped), with random yaw and mouth and open or half-open eyes, over a random
+// background; then the production's grade on the whole frame.
 SynthFrame synth_frame(const World& world, uint64_t seed, int64_t index, int64_t height, int64_t width);
 
 // The square window a face crop takes from the frame: side max(face w, h)·1.1 (at most the
