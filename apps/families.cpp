@@ -8,6 +8,7 @@
 
 #include "data/gadn/writer.h"
 #include "data/gcn/synth.h"
+#include "data/png.h"
 #include "data/redraw/synth.h"
 #include "data/scenes.h"
 #include "kernels/log.h"
@@ -434,7 +435,7 @@ FamilyCli scenimefy_cli() {
 // ---- redraw ---------------------------------------------------------------------------------------
 
 struct RedrawSynthArgs {
-  std::string out;
+  std::string out, sheet;
   int64_t count = 64;
   uint64_t seed = 0;
   std::vector<int64_t> size = {data::redraw::kDefaultFrameHeight, data::redraw::kDefaultFrameWidth};
@@ -459,6 +460,10 @@ int run_redraw_synth(const RedrawSynthArgs& a) {
   harness::Progress progress("synth redraw", 0, a.count, "frame");
   if (!a.quiet) o.progress = [&progress](int64_t done, int64_t) { progress.update(done); };
   data::redraw::write_redraw_dataset(a.out, o);
+  if (!a.sheet.empty()) {
+    const data::redraw::World world = data::redraw::make_world(a.productions, a.designs, a.held_out, o.world_seed);
+    data::write_png_tensor(a.sheet, data::redraw::world_sheet(world));
+  }
   if (!a.quiet) {
     progress.finish();
     log::info("synth redraw: wrote {} frames of {}x{} ({} productions, the last {} held out; {} designs) and their "
@@ -484,6 +489,7 @@ void redraw_synth(CLI::App* cmd, Action& action) {
   cmd->add_option("--held-out", a.held_out, "the last K productions are held out (listed in DIR/redraw.json)")
       ->capture_default_str();
   cmd->add_option("--crop-size", a.crop_size, "side of the face crops in pixels")->capture_default_str();
+  cmd->add_option("--sheet", a.sheet, "also write a PNG of every design (rows) drawn by every production (columns)");
   cmd->add_flag("--overwrite", a.overwrite, "replace a previous redraw dataset in --out (one with a redraw.json)");
   cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
   cmd->callback([&action] { action = [] { return run_redraw_synth(a); }; });

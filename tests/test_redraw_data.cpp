@@ -286,6 +286,15 @@ TEST_CASE("redraw synth: two designs differ inside the eyes; two productions dif
       CAPTURE(j);
       CHECK(masked_diff(images[i], images[j], all) > 0.02);
     }
+  // The sheet of the world: a row per design, a column per production.
+  const World small = make_world(2, 3, 1);
+  const Tensor sheet = world_sheet(small, 40);
+  REQUIRE(sheet.dim() == 3);
+  CHECK(sheet.shape()[0] == 3);
+  CHECK(sheet.shape()[1] >= 3 * 40);
+  CHECK(sheet.shape()[2] >= 2 * 40);
+  CHECK(test::same_bytes(design_portrait(small, 1, 2, 40), design_portrait(small, 1, 2, 40)));
+  CHECK_ERROR(design_portrait(small, 2, 0, 40), "no production 2");
 }
 
 TEST_CASE("redraw synth: the written dataset reads back (boxes, ids, pixels, held-out split)") {

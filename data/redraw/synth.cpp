@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data/canvas.h"
 #include "data/png.h"
 #include "data/resize.h"
 
@@ -52,26 +53,31 @@ Design draw_design(uint64_t world_seed, int64_t draw_index) {
   return d;
 }
 
+float hue_distance(float a, float b) {
+  const float d = std::fabs(a - b);
+  return std::min(d, 1.f - d);
+}
+
 int production_distance(const Production& a, const Production& b) {
   return int(a.line_weight != b.line_weight) + int(a.shading != b.shading) + int(a.line_color != b.line_color) +
-         int(std::fabs(a.saturation - b.saturation) >= 0.25f) + int(std::fabs(a.gamma - b.gamma) >= 0.15f);
+         int(std::fabs(a.saturation - b.saturation) >= 0.25f) + int(std::fabs(a.gamma - b.gamma) >= 0.15f) +
+         int(hue_distance(a.tint_hue, b.tint_hue) >= 1.f / 6.f);
 }
 
 int design_distance(const Design& a, const Design& b) {
-  float dh = std::fabs(a.iris_hue - b.iris_hue);
-  dh = std::min(dh, 1.f - dh);
+  const float dh = hue_distance(a.iris_hue, b.iris_hue);
   // Only what the eye region shows counts: two designs must differ inside it.
   return int(a.eye_shape != b.eye_shape) + int(a.iris != b.iris) + int(a.highlights != b.highlights) +
          int(dh >= 1.f / 6.f);
 }
 
-// `count` items from draw(k), k = 0, 1, …, each at distance ≥ 2 from the earlier ones (≥ 1
-// after kPatience rejections in a row).
+// `count` items from draw(k), k = 0, 1, …, each at distance ≥ need from the earlier ones (one
+// less after each kPatience rejections in a row).
 template <class T, class Draw, class Dist>
-std::vector<T> distinct_draws(int count, Draw draw_one, Dist dist) {
+std::vector<T> distinct_draws(int count, int need, Draw draw_one, Dist dist) {
   constexpr int kPatience = 2000;
   std::vector<T> out;
-  int need = 2, rejected = 0;
+  int rejected = 0;
   for (int64_t k = 0; int(out.size()) < count; ++k) {
     T t = draw_one(k);
     bool ok = true;
@@ -81,9 +87,8 @@ std::vector<T> distinct_draws(int count, Draw draw_one, Dist dist) {
       out.push_back(t);
       rejected = 0;
     } else if (++rejected == kPatience) {
-      need = 1;
-    } else if (rejected == 2 * kPatience) {
-      need = 0;
+      need = std::max(0, need - 1);
+      rejected = 0;
     }
   }
   return out;
@@ -163,9 +168,9 @@ World make_world(int productions, int designs, int held_out, uint64_t world_seed
                productions - 1, " (at least one production is seen), got ", held_out);
   World w;
   w.productions = distinct_draws<Production>(
-      productions, [&](int64_t k) { return draw_production(world_seed, k); }, production_distance);
+      productions, 3, [&](int64_t k) { return draw_production(world_seed, k); }, production_distance);
   w.designs = distinct_draws<Design>(
-      designs, [&](int64_t k) { return draw_design(world_seed, k); }, design_distance);
+      designs, 2, [&](int64_t k) { return draw_design(world_seed, k); }, design_distance);
   for (int p = productions - held_out; p < productions; ++p) w.held_out.push_back(p);
   return w;
 }
@@ -311,6 +316,42 @@ SynthFrame synth_frame(const World& world, uint64_t seed, int64_t index, int64_t
   apply_grade(prod, image);
   f.image = image;
   return f;
+}
+
+Tensor design_portrait(const World& world, int production, int design, int64_t size) {
+  SAKUGA_CHECK(production >= 0 && production < int(world.productions.size()) && design >= 0 &&
+                   design < int(world.designs.size()),
+               "design_portrait: no production ", production, " or design ", design);
+  const Production& p = world.productions[size_t(production)];
+  const Design& d = world.designs[size_t(design)];
+  PortraitOptions opt;
+  opt.colors = design_colors(p, d);
+  opt.highlights = d.highlights;
+  opt.matte = true;
+  const PortraitStyle style{p.line_weight, d.eye_shape, 0, p.shading, d.iris};
+  const Portrait r = render_portrait(PortraitContent{0, d.hair, 0, 2}, style, size, 0, opt);
+  Tensor out = r.image.contiguous().clone();
+  float* o = out.data<float>();
+  const float* a = r.alpha.data<float>();
+  const int64_t n = size * size;
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < n; ++i) o[c * n + i] += (1 - a[i]) * 0.85f;
+  apply_grade(p, out);
+  return out;
+}
+
+Tensor world_sheet(const World& world, int64_t cell) {
+  std::vector<std::vector<Tensor>> rows;
+  GridLabels labels;
+  for (const Production& p : world.productions)
+    labels.columns.push_back("p" + std::to_string(p.id) + (world.is_held_out(p.id) ? " held" : ""));
+  for (const Design& d : world.designs) {
+    labels.rows.push_back("d" + std::to_string(d.id));
+    std::vector<Tensor> row;
+    for (const Production& p : world.productions) row.push_back(design_portrait(world, p.id, d.id, cell));
+    rows.push_back(std::move(row));
+  }
+  return image_grid(rows, labels);
 }
 
 CropWindow face_crop_window(const Box& face, int64_t height, int64_t width) {

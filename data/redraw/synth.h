@@ -68,9 +68,10 @@ struct World {
 
 // P productions and D designs from world_seed; the last `held_out` productions are held out
 // (0 ≤ held_out < P). Each is drawn uniformly; one too close to an earlier one is redrawn (a
-// production must differ from each earlier one in two of line weight, shading, line colour,
-// saturation (by 0.25), gamma (by 0.15); a design in two of what its eyes show: eye shape, iris
-// pattern, highlight layout, iris hue (by 1/6 turn)), until 2000 draws in a row failed, then one.
+// production must differ from each earlier one in three of line weight, shading, line colour,
+// saturation (by 0.25), gamma (by 0.15), tint hue (by 1/6 turn); a design in two of what its
+// eyes show: eye shape, iris pattern, highlight layout, iris hue (by 1/6 turn)); after 2000
+// rejections in a row one factor less is required, and so on.
 World make_world(int productions, int designs, int held_out, uint64_t world_seed = kDefaultWorldSeed);
 
 // The portrait colours of design d drawn by production p (background black: matte).
@@ -124,6 +125,13 @@ struct FaceCrop {
   CropWindow window;
 };
 FaceCrop face_crop(const SynthFrame& frame, size_t k, int64_t size = kDefaultCropSize);
+
+// Design d drawn by production p as a portrait of size × size (front view, smiling, eyes open,
+// the design's hair), composited over a light grey and graded: what the style of p does to d.
+Tensor design_portrait(const World& world, int production, int design, int64_t size);
+// A sheet of design_portrait: a row per design ("d0", …), a column per production ("p0", …;
+// held-out ones "p3 held"), cells of `cell` pixels.
+Tensor world_sheet(const World& world, int64_t cell = 96);
 
 struct SynthOptions {
   int64_t count = 64;
