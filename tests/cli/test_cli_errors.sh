@@ -179,11 +179,12 @@ fi
 
 # synth redraw: the pinned layout, then bad options and an occupied --out.
 r="$tmp/rd"
-if "$sakuga" synth redraw --out "$r" --count 3 --seed 1 --size 96 128 --quiet &&
+if "$sakuga" synth redraw --out "$r" --count 3 --seed 1 --size 96 128 --quiet --sheet "$tmp/rd-world.png" &&
+   [ -s "$tmp/rd-world.png" ] &&
    [ -f "$r/frames/redraw-000000.png" ] && [ -f "$r/frames/redraw-000002.json" ] && [ -f "$r/redraw.json" ] &&
    grep -q '"kind": *"eye"' "$r/frames/redraw-000000.json" &&
    ls "$r"/crops/*/*/redraw-000000_0.png > /dev/null 2>&1 && ls "$r"/crops/*/*/redraw-000000_0.mask.png > /dev/null 2>&1; then
-  echo "ok   synth redraw writes frames/NAME.png + NAME.json and crops/<production>/<design>/NAME_k(.mask).png"
+  echo "ok   synth redraw writes frames/NAME.png + NAME.json, crops/<production>/<design>/NAME_k(.mask).png, --sheet"
 else
   echo "FAIL synth redraw layout"; find "$r" | head -n 10; fail=1
 fi
