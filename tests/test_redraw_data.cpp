@@ -323,7 +323,9 @@ TEST_CASE("redraw synth: the written dataset reads back (boxes, ids, pixels, hel
     CHECK(e.name == frame_name(i));
     CHECK(e.height == 128);
     CHECK(e.width == 160);
-    CHECK(e.boxes == f.boxes);
+    std::vector<LabeledBox> expected = f.boxes;  // as written: without the in-memory character
+    for (LabeledBox& b : expected) b.character = -1;
+    CHECK(e.boxes == expected);
     CHECK(read_png(e.image) == tensor_to_image(f.image));
     characters += f.characters.size();
     for (size_t k = 0; k < f.characters.size(); ++k) {

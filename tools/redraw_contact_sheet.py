@@ -41,7 +41,7 @@ def main():
             if b["kind"] != "face":
                 continue
             folder = root / "crops" / str(b["production"]) / str(b["design"])
-            stem = f"{name}_{b.get('character', k)}"
+            stem = f"{name}_{k}"  # the k-th face box is character k
             crop = Image.open(folder / (stem + ".png")).convert("RGB").resize((a.crop, a.crop), Image.NEAREST)
             mask = Image.open(folder / (stem + ".mask.png")).convert("RGB").resize((a.crop, a.crop), Image.NEAREST)
             crops.append((crop, mask))

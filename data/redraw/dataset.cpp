@@ -20,7 +20,6 @@ nlohmann::json to_json(const LabeledBox& b) {
   nlohmann::json j = {{"kind", box_kind_name(b.kind)}, {"box", {b.box.x0, b.box.y0, b.box.x1, b.box.y1}}};
   if (b.production >= 0) j["production"] = b.production;
   if (b.design >= 0) j["design"] = b.design;
-  if (b.character >= 0) j["character"] = b.character;
   return j;
 }
 

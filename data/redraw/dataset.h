@@ -27,14 +27,16 @@ struct LabeledBox {
   draw::Box box{0, 0, 0, 0};  // frame pixels, x1 / y1 exclusive
   int production = -1;        // −1: not given (optional in user data: a detector needs none)
   int design = -1;            // −1: not given
-  int character = -1;         // optional "character": which figure of the frame (crop NAME_k)
+  int character = -1;         // which figure of the frame (crop NAME_k): set by the generator in
+                              // memory, read from an optional "character" key, never written
   bool operator==(const LabeledBox& o) const {
     return kind == o.kind && box.x0 == o.box.x0 && box.y0 == o.box.y0 && box.x1 == o.box.x1 && box.y1 == o.box.y1 &&
            production == o.production && design == o.design && character == o.character;
   }
 };
 
-// One box as JSON ({"kind", "box", "production", "design"[, "character"]}; ids −1 are left out).
+// One box as JSON: exactly the pinned {"kind", "box", "production", "design"} (ids −1 are left
+// out; `character` is not written: in a frame's list the k-th face box is character k).
 nlohmann::json to_json(const LabeledBox& b);
 // The "boxes" of a frame's JSON for a frame of height × width. Each box needs "kind" ("face" or
 // "eye") and "box" (four whole numbers with 0 ≤ x0 < x1 ≤ width, 0 ≤ y0 < y1 ≤ height);
