@@ -295,6 +295,7 @@ TEST_CASE("redraw synth: two designs differ inside the eyes; two productions dif
   CHECK(sheet.shape()[2] >= 2 * 40);
   CHECK(test::same_bytes(design_portrait(small, 1, 2, 40), design_portrait(small, 1, 2, 40)));
   CHECK_ERROR(design_portrait(small, 2, 0, 40), "no production 2");
+  CHECK_ERROR(world_sheet(make_world(100, 41, 0), 32), "is too large");
 }
 
 TEST_CASE("redraw synth: the written dataset reads back (boxes, ids, pixels, held-out split)") {

@@ -341,6 +341,9 @@ Tensor design_portrait(const World& world, int production, int design, int64_t s
 }
 
 Tensor world_sheet(const World& world, int64_t cell) {
+  SAKUGA_CHECK(world.productions.size() * world.designs.size() <= 4096, "synth redraw: a sheet of ",
+               world.designs.size(), " designs x ", world.productions.size(),
+               " productions is too large (at most 4096 portraits)");
   std::vector<std::vector<Tensor>> rows;
   GridLabels labels;
   for (const Production& p : world.productions)

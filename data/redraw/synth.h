@@ -130,7 +130,7 @@ FaceCrop face_crop(const SynthFrame& frame, size_t k, int64_t size = kDefaultCro
 // the design's hair), composited over a light grey and graded: what the style of p does to d.
 Tensor design_portrait(const World& world, int production, int design, int64_t size);
 // A sheet of design_portrait: a row per design ("d0", …), a column per production ("p0", …;
-// held-out ones "p3 held"), cells of `cell` pixels.
+// held-out ones "p3 held"), cells of `cell` pixels; at most 4096 cells.
 Tensor world_sheet(const World& world, int64_t cell = 96);
 
 struct SynthOptions {
