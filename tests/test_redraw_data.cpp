@@ -357,6 +357,20 @@ TEST_CASE("redraw synth: the written dataset reads back (boxes, ids, pixels, hel
       }
     CHECK(found);
   }
+  // The manifest describes the world: make_world of its numbers gives the same factors.
+  {
+    std::ifstream in(dir + "/redraw.json");
+    const nlohmann::json m = nlohmann::json::parse(in);
+    const World again = make_world(int(m["productions"].size()), int(m["designs"].size()),
+                                   int(m["held_out_productions"].size()), m["world_seed"].get<uint64_t>());
+    for (size_t p = 0; p < again.productions.size(); ++p) CHECK(m["productions"][p] == to_json(again.productions[p]));
+    for (size_t d = 0; d < again.designs.size(); ++d) CHECK(m["designs"][d] == to_json(again.designs[d]));
+    CHECK(m["size"] == nlohmann::json{128, 160});
+    std::ifstream f2(frames[2].json);
+    CHECK(nlohmann::json::parse(f2)["held_out"] == true);
+    std::ifstream f1(frames[1].json);
+    CHECK(nlohmann::json::parse(f1)["held_out"] == false);
+  }
   // Held out: production 2, frames 2 and 5, and only its crops.
   CHECK(held_out_productions(dir) == std::vector<int>{2});
   CHECK(held_out_productions(tmp.path.string()).empty());  // no redraw.json: all seen
