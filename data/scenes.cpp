@@ -130,23 +130,66 @@ static Rgb anime_grade(Rgb c) {
   return {g(c.r), g(c.g), g(c.b)};
 }
 
+namespace {
+
+// The supersampling factor: scenes are drawn at the detail of a 256-px frame and area-averaged
+// down, as a frame resized for training would be; drawn directly at
+// 64², the one-pixel outlines covered a tenth of the image and half of its error to any photo.
+int supersampling(int h, int w) { return std::clamp(256 / std::max(h, w), 1, 4); }
+
+// Outlines where the region changes within `width` pixels to the right or below, not between
+// sky and cloud (soft edges).
+bool on_outline(const std::vector<uint8_t>& lab, int h, int w, int x, int y, int width) {
+  const uint8_t r = lab[size_t(y) * size_t(w) + size_t(x)];
+  auto soft = [](uint8_t q) { return q == sky || q == cloud; };
+  auto differs = [&](int xx, int yy) {
+    if (xx >= w || yy >= h) return false;
+    const uint8_t q = lab[size_t(yy) * size_t(w) + size_t(xx)];
+    return q != r && !(soft(r) && soft(q));
+  };
+  for (int k = 1; k <= width; ++k)
+    if (differs(x + k, y) || differs(x, y + k)) return true;
+  return false;
+}
+
+// The mean of each ss × ss block of `hi` ((h·ss, w·ss) → (h, w)).
+draw::Raster area_down(const draw::Raster& hi, int ss) {
+  draw::Raster lo(hi.h / ss, hi.w / ss);
+  const float inv = 1.f / float(ss * ss);
+  for (int y = 0; y < lo.h; ++y)
+    for (int x = 0; x < lo.w; ++x) {
+      float* o = lo.at(size_t(y) * size_t(lo.w) + size_t(x));
+      for (int dy = 0; dy < ss; ++dy)
+        for (int dx = 0; dx < ss; ++dx) {
+          const float* q = &hi.px[(size_t(y * ss + dy) * size_t(hi.w) + size_t(x * ss + dx)) * 3];
+          for (int c = 0; c < 3; ++c) o[c] += q[c] * inv;
+        }
+    }
+  return lo;
+}
+
+}  // namespace
+
 Scene render_scene(uint64_t seed, int h, int w) {
   SAKUGA_CHECK(h >= 16 && w >= 16, "render_scene: expected at least 16x16, got ", h, "x", w);
   draw::Rng rng(seed);
   const bool street = rng.chance(0.4);
   const Palette pal = draw_palette(rng);
   draw::Rng shape_rng = rng.fork(), tex_rng = rng.fork(), noise_rng = rng.fork();
-  Scene s{draw::Raster(h, w), draw::Raster(h, w), layout(shape_rng, h, w, street)};
-  const std::vector<float> tex = draw::value_noise(tex_rng, h, w, std::max(2.0, 0.03 * w));
-  const std::vector<float> fine = draw::value_noise(tex_rng, h, w, 2.0);
+  const int ss = supersampling(h, w), H = h * ss, W = w * ss;  // the drawing's resolution
+  const int line_width = 2;  // in drawing pixels: two at 256 px, half a pixel at 64²
+  const std::vector<uint8_t> lab = layout(shape_rng, H, W, street);
+  draw::Raster photo(H, W), anime(H, W);
+  const std::vector<float> tex = draw::value_noise(tex_rng, H, W, std::max(2.0, 0.03 * W));
+  const std::vector<float> fine = draw::value_noise(tex_rng, H, W, 2.0 * ss);  // the photo's grain, per output pixel
   const Rgb tint = draw::hsv(tex_rng.uni(0.0, 1.0), tex_rng.uni(0.0, 0.15), 1.0);
   const float light = float(tex_rng.uni(0.8, 1.15));
   const Rgb outline = draw::mix(pal.trunk, {0.05f, 0.04f, 0.06f}, 0.7f);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const size_t i = size_t(y) * size_t(w) + size_t(x);
-      const uint8_t r = s.regions[i];
-      const float t = float(y) / float(h), n = tex[i], f = fine[i];
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const size_t i = size_t(y) * size_t(W) + size_t(x);
+      const uint8_t r = lab[i];
+      const float t = float(y) / float(H), n = tex[i], f = fine[i];
       // Photo: gradients, textures, haze, reflections.
       Rgb c = region_colour(pal, r);
       switch (r) {
@@ -159,7 +202,7 @@ Scene render_scene(uint64_t seed, int h, int w) {
       }
       // The sky stays a smooth gradient; the other regions get broad shading and fine texture.
       const float shade = r == sky ? 1.f : 1.f + 0.18f * n + (r == cloud ? 0.f : 0.08f * f);
-      float* p = s.photo.at(i);
+      float* p = photo.at(i);
       p[0] = c.r * shade * light * tint.r;
       p[1] = c.g * shade * light * tint.g;
       p[2] = c.b * shade * light * tint.b;
@@ -168,20 +211,17 @@ Scene render_scene(uint64_t seed, int h, int w) {
       if (r == sky) a = draw::mix(pal.sky_top, pal.sky_horizon, std::min(1.f, std::floor(t * 1.6f * 3.f) / 2.f));
       if ((r == foliage || r == hill || r == far_mountain) && n < -0.15f) a = draw::mix(a, {0.f, 0.f, 0.f}, 0.3f);
       if (r == water) a = draw::mix(pal.water, pal.sky_horizon, 0.3f);
-      // Outlines where the region changes (right or below), not between sky and cloud.
-      const bool edge_r = x + 1 < w && s.regions[i + 1] != r;
-      const bool edge_d = y + 1 < h && s.regions[i + size_t(w)] != r;
-      const bool soft = r == sky || r == cloud;
-      if ((edge_r && !(soft && (s.regions[i + 1] == sky || s.regions[i + 1] == cloud))) ||
-          (edge_d && !(soft && (s.regions[i + size_t(w)] == sky || s.regions[i + size_t(w)] == cloud))))
-        a = outline;
-      else
-        a = anime_grade(a);
-      float* q = s.anime.at(i);
+      if (on_outline(lab, H, W, x, y, line_width)) a = outline;
+      else a = anime_grade(a);
+      float* q = anime.at(i);
       q[0] = a.r;
       q[1] = a.g;
       q[2] = a.b;
     }
+  Scene s{area_down(photo, ss), area_down(anime, ss), std::vector<uint8_t>(size_t(h) * size_t(w))};
+  for (int y = 0; y < h; ++y)  // each output pixel's region: the drawing's at its centre
+    for (int x = 0; x < w; ++x)
+      s.regions[size_t(y) * size_t(w) + size_t(x)] = lab[size_t(y * ss + ss / 2) * size_t(W) + size_t(x * ss + ss / 2)];
   draw::gaussian_blur(s.photo, 0.6 * std::max(1.0, w / 256.0));  // optics: texture, not mosaic
   draw::add_noise(noise_rng, s.photo, 0.012f);                      // sensor noise
   draw::clamp01(s.photo);

@@ -5,7 +5,9 @@
 // each, its true anime rendering from the same region map: flat, vivid colours per region (the
 // anime grade: more saturated and brighter than the camera's), a posterised
 // sky, two-tone foliage and mountains, dark outlines along region boundaries. So a photo→anime
-// model learns without downloads, and a held-out photo's target is known.
+// model learns without downloads, and a held-out photo's target is known. Below 256 px both are
+// drawn at up to 4× and area-averaged down (outlines two drawing pixels wide): what a frame
+// resized for training looks like, with anti-aliased edges and outlines.
 #include <cstdint>
 #include <functional>
 #include <string>
