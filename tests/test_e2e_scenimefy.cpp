@@ -101,7 +101,7 @@ TEST_CASE("scenimefy: a tiny run dumps the pinned names and resumes bit-identica
   const auto ck = io::load_safetensors(full + "/checkpoints/last.safetensors");
   CHECK(ck.metadata.at("family") == "scenimefy");
   for (const char* k : {"G.model.1.weight", "G.model.7.filt", "D.model.0.weight", "D_p.model.0.weight",
-                        "F.mlp_0.0.weight", "F_s.mlp_4.2.bias"}) {
+                        "F.mlp_0.0.weight", "F_s.mlp_4.2.bias", "G_ema.model.1.weight"}) {
     INFO(k);
     CHECK(ck.tensors.count(k) == 1);
   }
@@ -135,6 +135,57 @@ TEST_CASE("scenimefy: a short run moves held-out photos towards the anime domain
   CHECK(m.at("val_kid_proxy") < 0.5 * m.at("identity_kid_proxy"));
   CHECK(std::isfinite(m.at("val_psnr")));
   fs::remove_all(out);
+}
+
+TEST_CASE("scenimefy: G_ema copies G until model.ema_start, then averages G's iterates; eval and infer use it") {
+  // 8 steps, ema_start 0.25: G_ema is G after 2 steps, the mean of G after 2 and 3 steps after
+  // 3, the mean of G after 2, 3 and 4 steps after 4 (decay 0.999 is far from binding).
+  const std::string out = temp_dir("ema");
+  Config cfg = tiny(8);
+  cfg.set("model.ema_start=0.25");
+  std::map<int, std::map<std::string, Tensor>> g, ema;  // by steps done: G's and G_ema's weights
+  for (int stop : {2, 3, 4}) {
+    harness::RunOptions o = quiet(out);
+    o.resume = stop != 2;
+    o.stop_after = stop;
+    harness::train(*scenimefy::make_family(cfg, Device::cpu(), true), o);
+    for (const auto& [k, v] : io::load_safetensors(out + "/checkpoints/last.safetensors").tensors) {
+      if (k.rfind("G.", 0) == 0) g[stop][k.substr(2)] = v;
+      if (k.rfind("G_ema.", 0) == 0) ema[stop][k.substr(6)] = v;
+    }
+  }
+  REQUIRE(ema[2].size() == g[2].size());
+  auto max_abs = [](const Tensor& t) {
+    double m = 0;
+    for (float e : t.to_vector()) m = std::max(m, double(std::abs(e)));
+    return m;
+  };
+  double err3 = 0, err4 = 0, moved = 0;
+  for (const auto& [k, v] : g[2]) {
+    INFO(k);
+    CHECK(test::same_bytes(ema[2].at(k), v));
+    const Tensor mean3 = (v + g[3].at(k)) * 0.5, mean4 = (v + g[3].at(k) + g[4].at(k)) * (1.0 / 3.0);
+    err3 = std::max(err3, max_abs(ema[3].at(k) - mean3));
+    err4 = std::max(err4, max_abs(ema[4].at(k) - mean4));
+    moved = std::max(moved, max_abs(g[4].at(k) - v));
+  }
+  MESSAGE("G_ema against the mean of G's iterates: ", err3, " (2 iterates), ", err4, " (3); G moved ", moved);
+  CHECK(moved > 1e-4);  // the iterates differ, so the means say something
+  CHECK(err3 < 1e-6);
+  CHECK(err4 < 1e-6);
+
+  // eval / infer load G_ema from the checkpoint; a run without it (model.ema 0) keeps only G.
+  const scenimefy::LoadedGenerator m = scenimefy::load_generator(out + "/checkpoints/last.safetensors", {}, {}, Device::cpu());
+  CHECK(m.network == "G_ema");
+  const std::string plain = temp_dir("no-ema");
+  Config off = tiny(2);
+  off.set("model.ema=0");
+  harness::train(*scenimefy::make_family(off, Device::cpu(), true), quiet(plain));
+  for (const auto& [k, v] : io::load_safetensors(plain + "/checkpoints/last.safetensors").tensors)
+    CHECK_MESSAGE(k.rfind("G_ema.", 0) != 0, k);
+  CHECK(scenimefy::load_generator(plain + "/checkpoints/last.safetensors", {}, {}, Device::cpu()).network == "G");
+  fs::remove_all(out);
+  fs::remove_all(plain);
 }
 
 TEST_CASE("scenimefy: batch 4 trains (SRC and HDCE per image)") {

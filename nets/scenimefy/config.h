@@ -24,6 +24,12 @@ struct ModelSettings {
   int64_t nc = 256;        // PatchSampleF width
   int64_t patches = 256;   // positions per tap (fewer when a tap has fewer)
   std::vector<int64_t> taps{0, 4, 8, 12, 16};
+  // G_ema, an average of G's weights (ours; the reference has none): a copy of G until step
+  // ema_start · train.steps, from there the running mean of G's iterates, turning into an
+  // exponential moving average with this decay once the mean spans 1/(1 − decay) steps.
+  // Evaluation, samples, `sakuga eval` and `infer` use it when on. 0 = off (the paper config).
+  double ema = 0.999;
+  double ema_start = 0.25;
 };
 
 // data.*: synthetic scenes (data/scenes.h) or a folder in CUT's layout (data/scenimefy/cut_folders.h).

@@ -67,7 +67,8 @@ int run_eval(const EvalOptions& o) {
          {"psnr", sum.psnr / n},
          {"ssim", sum.ssim / n},
          {"identity", {{"l1", id_sum.l1 / n}, {"psnr", id_sum.psnr / n}, {"ssim", id_sum.ssim / n}}},
-         {"checkpoint", o.model.ckpt}};
+         {"checkpoint", o.model.ckpt},
+         {"generator", m.kind == "checkpoint" ? m.network : m.kind}};
 
   // FID / KID of the outputs against the anime domain.
   const fs::path ref_dir = fs::is_directory(dir / "trainB") ? dir / "trainB" : truth_dir;

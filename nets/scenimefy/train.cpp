@@ -226,6 +226,13 @@ class ScenimefyFamily : public harness::Family {
     f_s_ = parts().network("F_s", std::make_shared<PatchSampleF>(widths, s_.model.nc));
     for (nn::Module* m : std::initializer_list<nn::Module*>{g_.get(), d_.get(), d_p_.get(), f_.get(), f_s_.get()})
       m->to(dev);
+    if (s_.model.ema > 0) {  // declared last: the other networks' initialisation stays as without it
+      g_ema_ = parts().network("G_ema", std::make_shared<ResnetGenerator>(generator_config(s_.model)));
+      g_ema_->to(dev);
+      g_ema_->set_requires_grad(false);
+      ema_start_ = int64_t(s_.model.ema_start * double(s_.steps));
+      follow_g(-1);
+    }
     const std::vector<std::pair<const char*, harness::OptimSpec>> specs{
         {"G", s_.g}, {"D", s_.d}, {"D_p", s_.d_p}, {"F", s_.f}, {"F_s", s_.f_s}};
     for (const auto& [name, spec] : specs) parts().optimizer(name, cut_schedule(spec), {name});
@@ -271,6 +278,27 @@ class ScenimefyFamily : public harness::Family {
     return spec;
   }
 
+  // G_ema after `step` (−1: at initialisation): a copy of G up to ema_start_, then the mean of
+  // G's iterates from there, an exponential moving average once the mean would span more than
+  // 1/(1 − decay) steps. A pure function of G's iterates, so resumed runs and data-parallel
+  // ranks (one G) agree.
+  void follow_g(int64_t step) {
+    NoGradGuard ng;
+    const int64_t n = step - ema_start_ + 1;  // G's iterates averaged after this one, beyond the first
+    const double decay = n <= 0 ? 0.0 : std::min(s_.model.ema, double(n) / double(n + 1));
+    const nn::NamedTensors live = g_->named_parameters(), avg = g_ema_->named_parameters();
+    for (size_t i = 0; i < live.size(); ++i) {
+      const Tensor& a = avg[i].second;
+      if (decay == 0) a.copy_(live[i].second);
+      else a.copy_(a * decay + live[i].second * (1 - decay));
+    }
+  }
+
+  // The generator that evaluation shows: the average once it averages, else G.
+  ResnetGenerator& shown_generator(int64_t steps_done) const {
+    return g_ema_ && steps_done > ema_start_ ? *g_ema_ : *g_;
+  }
+
   // The positions of tap l (flat indices into its H·W) for one use ("main": x, G(x), y, G(y);
   // "style": y_p, G(x_p)) at `step`: a pure function of (seed, step), so resumed and data-parallel
   // runs draw the same ones.
@@ -290,6 +318,8 @@ class ScenimefyFamily : public harness::Family {
   std::shared_ptr<ResnetGenerator> g_;
   std::shared_ptr<PatchDiscriminator> d_, d_p_;
   std::shared_ptr<PatchSampleF> f_, f_s_;
+  std::shared_ptr<ResnetGenerator> g_ema_;  // null when model.ema is 0
+  int64_t ema_start_ = 0;                   // the step from which G_ema averages
 };
 
 void ScenimefyFamily::step(const Batch& b, harness::StepContext& ctx) {
@@ -396,6 +426,7 @@ void ScenimefyFamily::step(const Batch& b, harness::StepContext& ctx) {
   for (const char* o : {"G", "F", "F_s"}) ctx.zero_grad(o);
   g_loss.backward();
   for (const char* o : {"G", "F", "F_s"}) ctx.step_optimizer(o);
+  if (g_ema_) follow_g(ctx.step());
 
   ctx.log("G", g_loss);
   ctx.log("G_GAN", g_gan);
@@ -413,12 +444,13 @@ harness::EvalReport ScenimefyFamily::evaluate(harness::EvalContext& ctx) {
   const auto& photos = data_.val_photos();
   const auto& truths = data_.val_truths();
   if (photos.empty()) return r;
-  g_->eval();
+  ResnetGenerator& g = shown_generator(ctx.step);
+  g.eval();
   double l1 = 0, psnr = 0, ssim = 0, il1 = 0, ipsnr = 0, issim = 0;
   std::vector<std::vector<Tensor>> grid;
   std::vector<Tensor> outputs;
   for (size_t i = 0; i < photos.size(); ++i) {
-    const Tensor out = to_unit(translate_any_size(*g_, to_signed(photos[i]), ctx.device));
+    const Tensor out = to_unit(translate_any_size(g, to_signed(photos[i]), ctx.device));
     const data::ImageQuality q = data::image_quality(out, truths[i]), id = data::image_quality(photos[i], truths[i]);
     l1 += q.l1, psnr += q.psnr, ssim += q.ssim, il1 += id.l1, ipsnr += id.psnr, issim += id.ssim;
     outputs.push_back(out);
@@ -505,8 +537,11 @@ LoadedGenerator load_generator(const std::string& file, const std::vector<std::s
       src.saved = Json::parse(it->second);
       src.saved_source = file + " (metadata config)";
     }
+    // The weight average when the run kept one (model.ema), else G itself.
+    const std::string prefix = f.tensors.count("G_ema.model.1.weight") ? "G_ema." : "G.";
+    out.network = prefix.substr(0, prefix.size() - 1);
     for (const auto& [k, v] : f.tensors)
-      if (k.rfind("G.", 0) == 0) sd[k.substr(2)] = v;
+      if (k.rfind(prefix, 0) == 0) sd[k.substr(prefix.size())] = v;
   } else {
     out.kind = "state_dict";
     SAKUGA_CHECK(f.tensors.count("model.1.weight"), file,
@@ -536,6 +571,8 @@ LoadedGenerator load_generator(const std::string& file, const std::vector<std::s
   }
   out.g->to(dev);
   out.g->eval();
+  if (out.kind == "checkpoint")
+    log::info("scenimefy: {}: generator {}", file, out.network == "G_ema" ? "G_ema (the weight average)" : "G");
   return out;
 }
 

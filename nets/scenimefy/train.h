@@ -29,7 +29,8 @@ GeneratorConfig generator_config(const ModelSettings& m);
 struct LoadedGenerator {
   Config cfg{Json::object()};
   std::shared_ptr<ResnetGenerator> g;
-  std::string kind;  // "checkpoint" | "state_dict"
+  std::string kind;     // "checkpoint" | "state_dict"
+  std::string network;  // checkpoint: "G_ema" (the weight average, when the run kept one) or "G"
 };
 LoadedGenerator load_generator(const std::string& file, const std::vector<std::string>& config_files,
                                const std::vector<std::string>& sets, Device dev);
