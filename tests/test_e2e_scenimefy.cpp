@@ -130,8 +130,8 @@ TEST_CASE("scenimefy: a short run moves held-out photos towards the anime domain
           " (", m.at("identity_psnr"), "), SSIM ", m.at("val_ssim"), " (", m.at("identity_ssim"), "), KID proxy ",
           m.at("val_kid_proxy"), " (", m.at("identity_kid_proxy"), ")");
   // The distribution moves to the anime domain (the KID proxy well below the photos' own); the
-  // paired metrics hover around the identity baseline at this length (docs/scenimefy.md), so they
-  // are reported, not asserted.
+  // paired metrics are still below the identity baseline at this length (the 64² demo passes it on
+  // PSNR and L1 from about step 900; docs/scenimefy.md), so they are reported, not asserted.
   CHECK(m.at("val_kid_proxy") < 0.5 * m.at("identity_kid_proxy"));
   CHECK(std::isfinite(m.at("val_psnr")));
   fs::remove_all(out);
