@@ -9,6 +9,7 @@ and every tensor of checkpoints/last.safetensors (weights, buffers, optimiser st
   --skip PREFIX (repeatable): leave out checkpoint tensors whose names start with PREFIX
   --scalars-only: compare metrics.jsonl only
   --only PREFIX (repeatable, with --grads): compare just the gradients whose names start with PREFIX
+  --scalar-rtol PREFIX=RTOL (repeatable): the bound for the scalars whose names start with PREFIX
   --init WEIGHTS: compare the weight updates (a - init) and (b - init) instead of the weights
                   (WEIGHTS: a --dump-first-step's .weights.safetensors; buffers are left out)
 
@@ -54,6 +55,17 @@ def scalars(run):
     return rows
 
 
+def scalar_bound(name, rtol, overrides):
+    """The bound for metric `name`: the RTOL of the longest PREFIX=RTOL override it starts with,
+    else rtol."""
+    best = None
+    for o in overrides:
+        prefix, value = o.split("=", 1)
+        if name.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, float(value))
+    return rtol if best is None else best[1]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("a")
@@ -65,6 +77,7 @@ def main():
     ap.add_argument("--scalars-only", action="store_true")
     ap.add_argument("--only", action="append", default=[])
     ap.add_argument("--init")
+    ap.add_argument("--scalar-rtol", action="append", default=[], metavar="PREFIX=RTOL")
     args = ap.parse_args()
     ok = True
 
@@ -91,7 +104,7 @@ def main():
         rel = d / max(abs(sa[key]), 1e-12)
         if rel > worst_s[0]:
             worst_s = (rel, key)
-        bound = 0.0 if args.identical else args.rtol
+        bound = 0.0 if args.identical else scalar_bound(key[1], args.rtol, args.scalar_rtol)
         if rel > bound:
             ok = False
     print(f"scalars: {len(sa)} values, largest relative difference {worst_s[0]:.3g} at {worst_s[1]}")
