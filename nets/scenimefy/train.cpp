@@ -475,10 +475,12 @@ harness::EvalReport ScenimefyFamily::evaluate(harness::EvalContext& ctx) {
 }
 
 std::string ScenimefyFamily::describe() const {
-  return fmt::format("scenimefy: {}; G ngf {} × {} blocks ({} parameters), D/D_p ndf {}, F/F_s {}×{} on taps {}, batch {}, "
-                     "{}",
-                     data_.describe(), s_.model.ngf, s_.model.blocks, g_->num_parameters(), s_.model.ndf, s_.model.patches,
-                     s_.model.nc, fmt::join(s_.model.taps, ","), s_.data.batch, device().str());
+  const std::string ema =
+      g_ema_ ? fmt::format(", G_ema (decay {}) from step {}", s_.model.ema, ema_start_) : std::string(", no G_ema");
+  return fmt::format("scenimefy: {}; G ngf {} × {} blocks ({} parameters){}, D/D_p ndf {}, F/F_s {}×{} on taps {}, "
+                     "batch {}, {}",
+                     data_.describe(), s_.model.ngf, s_.model.blocks, g_->num_parameters(), ema, s_.model.ndf,
+                     s_.model.patches, s_.model.nc, fmt::join(s_.model.taps, ","), s_.data.batch, device().str());
 }
 
 std::string ScenimefyFamily::summary(const std::map<std::string, double>& last) const {
