@@ -128,10 +128,10 @@ void fill_halfplane(Mask& m, int w, const Box& b, double nx, double ny, double c
       if (nx * (x + 0.5) + ny * (y + 0.5) > c) m[size_t(y) * size_t(w) + size_t(x)] = 1;
 }
 
-Box mask_box(const Mask& m, int h, int w) {
+Box tight_box(const uint8_t* m, int h, int w) {
   int x0 = w, y0 = h, x1 = -1, y1 = -1;
   for (int y = 0; y < h; ++y) {
-    const uint8_t* r = &m[size_t(y) * size_t(w)];
+    const uint8_t* r = m + size_t(y) * size_t(w);
     for (int x = 0; x < w; ++x)
       if (r[x]) {
         x0 = std::min(x0, x); x1 = std::max(x1, x);
@@ -139,7 +139,13 @@ Box mask_box(const Mask& m, int h, int w) {
       }
   }
   if (x1 < 0) return {0, 0, 0, 0};
-  return {std::max(0, x0 - 1), std::max(0, y0 - 1), std::min(w, x1 + 2), std::min(h, y1 + 2)};
+  return {x0, y0, x1 + 1, y1 + 1};
+}
+
+Box mask_box(const Mask& m, int h, int w) {
+  const Box t = tight_box(m.data(), h, w);
+  if (t.x1 == 0) return t;
+  return {std::max(0, t.x0 - 1), std::max(0, t.y0 - 1), std::min(w, t.x1 + 1), std::min(h, t.y1 + 1)};
 }
 
 Mask shifted(const Mask& m, int h, int w, const Box& b, int dx, int dy) {

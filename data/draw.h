@@ -110,6 +110,9 @@ void fill_halfplane(Mask& m, int w, const Box& b, double nx, double ny, double c
 
 // --- mask operations --------------------------------------------------------------------------
 
+// The tight bounding box of the nonzero pixels of the (h, w) plane m, x1 / y1 exclusive;
+// {0, 0, 0, 0} when there are none.
+Box tight_box(const uint8_t* m, int h, int w);
 // The tight bounding box of m grown by one pixel (clipped), {0, 0, 0, 0} when m is empty: its
 // outer ring holds only pixels outside m (or is the image edge), as inner_boundary needs.
 Box mask_box(const Mask& m, int h, int w);

@@ -642,20 +642,6 @@ Mask downsample_mask(const Mask& m, int s, int ss) {
   return out;
 }
 
-Box tight_box(const Mask& m, int r) {
-  int x0 = r, y0 = r, x1 = -1, y1 = -1;
-  for (int y = 0; y < r; ++y)
-    for (int x = 0; x < r; ++x)
-      if (m[size_t(y) * size_t(r) + size_t(x)]) {
-        x0 = std::min(x0, x);
-        y0 = std::min(y0, y);
-        x1 = std::max(x1, x);
-        y1 = std::max(y1, y);
-      }
-  if (x1 < 0) return {0, 0, 0, 0};
-  return {x0, y0, x1 + 1, y1 + 1};
-}
-
 // m as a (1, s, s) f32 tensor of 0 / 1, area-resampled to (1, r, r): the coverage of m.
 Tensor coverage(const Mask& m, int s, int64_t r) {
   std::vector<float> v(m.size());
@@ -774,7 +760,7 @@ Portrait render_portrait(const PortraitContent& content, const PortraitStyle& st
     if (opt.draw_eyes) paint_eye(p, h, q);
     if (opt.matte) eyes_all = eyes_all | q.all();
     out.eyes[size_t(k)].mask = downsample_mask(q.all(), s, ss);
-    out.eyes[size_t(k)].box = tight_box(out.eyes[size_t(k)].mask, int(size));
+    out.eyes[size_t(k)].box = draw::tight_box(out.eyes[size_t(k)].mask.data(), int(size), int(size));
   }
   for (int side = -1; side <= 1; side += 2) p.fill(brow_mask(p, h, side), draw::mix(pal.hair, pal.line, 0.5f));
   p.fill_outlined(bangs, pal.hair, pal.line);
@@ -789,7 +775,7 @@ Portrait render_portrait(const PortraitContent& content, const PortraitStyle& st
   draw::clamp01(p.im);
 
   out.image = resize_area(draw::to_tensor(p.im), size, size);
-  out.face = tight_box(downsample_mask(face, s, ss), int(size));
+  out.face = draw::tight_box(downsample_mask(face, s, ss).data(), int(size), int(size));
   if (opt.matte) {
     // Everything painted lies inside these parts (the features inside the face), so the rest
     // of the raster is still black and the image is premultiplied by this coverage.

@@ -22,19 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 draw::Box tight(const Tensor& mask) {  // (H, W) u8
-  const int64_t h = mask.shape()[0], w = mask.shape()[1];
-  const uint8_t* m = mask.data<uint8_t>();
-  int x0 = int(w), y0 = int(h), x1 = -1, y1 = -1;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      if (m[y * w + x]) {
-        x0 = std::min(x0, x);
-        y0 = std::min(y0, y);
-        x1 = std::max(x1, x);
-        y1 = std::max(y1, y);
-      }
-  if (x1 < 0) return {0, 0, 0, 0};
-  return {x0, y0, x1 + 1, y1 + 1};
+  return draw::tight_box(mask.data<uint8_t>(), int(mask.shape()[0]), int(mask.shape()[1]));
 }
 
 bool same_box(const draw::Box& a, const draw::Box& b) {
