@@ -495,8 +495,27 @@ void redraw_synth(CLI::App* cmd, Action& action) {
   cmd->callback([&action] { action = [] { return run_redraw_synth(a); }; });
 }
 
+void redraw_train_flags(CLI::App* cmd, std::vector<std::string>& sets) {
+  cmd->add_option_function<std::string>(
+         "--stage", [&sets](const std::string& s) { sets.push_back("stage=" + Json(s).dump()); },
+         "which network to train: detect (faces and eyes), encoder (style-aware clustering) or redrawer")
+      ->check(CLI::IsMember({"detect", "encoder", "redrawer"}));
+  auto* syn = cmd->add_flag_callback(
+      "--synthetic", [&sets] { sets.push_back("data.synthetic=true"); },
+      "train on the built-in synthetic productions x designs (the default)");
+  cmd->add_option_function<std::string>(
+         "--data",
+         [&sets](const std::string& dir) {
+           sets.push_back("data.dir=" + Json(dir).dump());
+           sets.push_back("data.synthetic=false");
+         },
+         "dataset folder: frames/ (+ NAME.json boxes) and crops/<production>/<design>/ (docs/redraw.md)")
+      ->excludes(syn);
+}
+
 FamilyCli redraw_cli() {
   FamilyCli c;
+  c.train_flags = redraw_train_flags;
   c.synth = redraw_synth;
   return c;
 }

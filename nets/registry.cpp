@@ -3,6 +3,7 @@
 #include "nets/fmnist/train.h"
 #include "nets/gadn/train.h"
 #include "nets/gcn/train.h"
+#include "nets/redraw/family.h"
 #include "nets/scenimefy/train.h"
 #include "nets/toygan/toygan.h"
 
@@ -28,6 +29,10 @@ const std::vector<FamilyEntry>& families() {
                  "Scenimefy photo → anime scenes (CUT + StylePatchNCE + SRC/HDCE), semi-supervised",
                  scenimefy::default_config, scenimefy::make_family,
                  "python3 bench/torch_scenimefy_train.py --sakuga-json <--json file>"});
+    v.push_back({"redraw",
+                 "Re:Draw eye redrawing: --stage detect (faces/eyes), encoder (style-aware clustering), "
+                 "redrawer (G vs D_q and D_c)",
+                 redraw::default_config, redraw::make_family, ""});
     v.push_back({"fashion-mnist", "small CNN on Fashion-MNIST (Debian dataset-fashion-mnist)", fmnist::default_config,
                  [](const Config& cfg, Device dev, bool) { return fmnist::make_family(cfg, dev); },
                  "python3 bench/torch_fmnist_train.py --sakuga-json <--json file>"});
