@@ -16,6 +16,7 @@
 #include "nets/gcn/eval.h"
 #include "nets/harness/config.h"
 #include "nets/harness/run_files.h"
+#include "nets/redraw/tools.h"
 #include "nets/registry.h"
 #include "nets/scenimefy/eval.h"
 
@@ -513,9 +514,71 @@ void redraw_train_flags(CLI::App* cmd, std::vector<std::string>& sets) {
       ->excludes(syn);
 }
 
+struct RedrawModelArgs {
+  std::string stage;
+  redraw::ModelSource src;
+  ComputeOptions compute;
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--stage", stage, "detect | encoder | redrawer: the stage the checkpoint was trained for")
+        ->required()
+        ->check(CLI::IsMember({"detect", "encoder", "redrawer"}));
+    cmd->add_option("--ckpt", src.ckpt, "a redraw training checkpoint of that stage (RUN/checkpoints/last.safetensors)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--config", src.config_files, "config files over the checkpoint's own")->check(CLI::ExistingFile);
+    cmd->add_option("--set", src.sets, "override a config key (repeatable)");
+    compute.add_to(cmd);
+  }
+  redraw::Stage resolve() {
+    src.device = compute.apply();
+    return redraw::parse_stage(stage, "--stage");
+  }
+};
+
+void redraw_eval(CLI::App* cmd, Action& action) {
+  static RedrawModelArgs m;
+  static redraw::EvalOptions a;
+  m.add_to(cmd);
+  auto* data = cmd->add_option("--data", a.data_dir, "dataset folder (frames/, crops/, redraw.json)")
+                   ->check(CLI::ExistingDirectory);
+  cmd->add_option("--synthetic", a.synthetic, "without --data: evaluate on N synthetic frames (see --seed)")
+      ->excludes(data)
+      ->capture_default_str();
+  cmd->add_option("--seed", a.seed, "stream of the synthetic frames (not the training one)")->capture_default_str();
+  cmd->add_option("--json", a.json_file, "write the metrics as JSON");
+  cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
+  cmd->callback([&action] {
+    action = [] {
+      a.stage = m.resolve();
+      a.model = m.src;
+      return redraw::run_eval(a);
+    };
+  });
+}
+
+void redraw_infer(CLI::App* cmd, Action& action) {
+  static RedrawModelArgs m;
+  static redraw::InferOptions a;
+  m.add_to(cmd);
+  cmd->add_option("--input", a.inputs, "PNG frames (detect) or face crops (encoder)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--json", a.json_file, "detect: write the boxes of every input, by file name");
+  cmd->add_option("--out", a.out, "encoder: the embeddings file (f32 embedding (N, 128), rows in input order)");
+  cmd->add_flag("--cluster", a.cluster, "encoder: also cluster the crops (printed and written beside --out)");
+  cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
+  cmd->callback([&action] {
+    action = [] {
+      a.stage = m.resolve();
+      a.model = m.src;
+      return redraw::run_infer(a);
+    };
+  });
+}
+
 FamilyCli redraw_cli() {
   FamilyCli c;
   c.train_flags = redraw_train_flags;
+  c.eval = redraw_eval;
+  c.infer = redraw_infer;
   c.synth = redraw_synth;
   return c;
 }
