@@ -1,0 +1,223 @@
+"""Oracle: the first training step of `sakuga train redraw --stage redrawer` against PyTorch.
+
+Runs the sakuga CLI with --dump-first-step on synthetic crops (32 px, batch 3, a narrow G of
+3 levels and 2-layer discriminators), loads the weights it started from into the PyTorch twins
+of G, D_q and D_c below (the layouts of nets/redraw/redrawer_nets.h), and replays the step of
+nets/redraw/redrawer.h with the dumped batch:
+  D   fake = G(l, h, m) (no gradient); t = m·g + (1 − m)·l; D_q sees m·t, D_c sees max(1 − m, band)·t;
+      patch cross-entropy of D_q on [real ‖ fake] against [design ‖ K] plus D_c's against
+      [production ‖ P]; Adam (0.5, 0.999) steps D_q and D_c
+  G   (D_q, D_c updated and frozen) the triple reconstruction loss after L_σ (region means) and
+      the adversarial patch cross-entropies toward the target design and the production
+It compares the redrawn crops t_a, t_b, t_c, every reported loss and the gradients of every
+parameter of G, D_q and D_c. The truth is computed in float64; the bound is max(1e-4, 3×
+PyTorch's own float32 error).
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+import oracle  # noqa: E402  (exits 77 without torch)
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from safetensors_write import read_safetensors  # noqa: E402
+
+TOL = 1e-4
+C, LEVELS, DC, DL, SIZE, BATCH, DESIGNS, PRODUCTIONS = 4, 3, 4, 2, 32, 3, 5, 3
+
+
+def block(cin, cout, k, s, p, slope, norm=True):
+    layers = [nn.Conv2d(cin, cout, k, s, p)]
+    if norm:
+        layers.append(nn.InstanceNorm2d(cout))
+    layers.append(nn.LeakyReLU(slope) if slope > 0 else nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def width(c, i):
+    return c * min(2 ** i, 8)
+
+
+class Generator(nn.Module):
+    def __init__(self, c, L):
+        super().__init__()
+        self.L = L
+        self.inc = block(7, c, 3, 1, 1, 0.2)
+        for i in range(1, L + 1):
+            setattr(self, f"down{i}", block(width(c, i - 1), width(c, i), 4, 2, 1, 0.2))
+        self.guide = nn.Sequential(block(3, c, 3, 1, 1, 0.2),
+                                   *[block(width(c, i - 1), width(c, i), 4, 2, 1, 0.2) for i in range(1, L + 1)])
+        self.fuse = block(2 * width(c, L), width(c, L), 1, 1, 0, 0)
+        for i in range(1, L + 1):
+            setattr(self, f"up{i}", block(width(c, i) + width(c, i - 1), width(c, i - 1), 3, 1, 1, 0))
+        self.out = nn.Sequential(nn.Conv2d(c, 3, 1), nn.Sigmoid())
+
+    def forward(self, l, h, m):
+        skips = [self.inc(torch.cat([l * (1 - m), l, m], 1))]
+        for i in range(1, self.L + 1):
+            skips.append(getattr(self, f"down{i}")(skips[-1]))
+        y = self.fuse(torch.cat([skips[-1], self.guide(h)], 1))
+        for i in range(self.L, 0, -1):
+            skip = skips[i - 1]
+            y = F.interpolate(y, size=skip.shape[2:], mode="nearest")
+            y = getattr(self, f"up{i}")(torch.cat([y, skip], 1))
+        return self.out(y)
+
+
+class PatchClassifier(nn.Module):
+    def __init__(self, cin, classes, d, layers):
+        super().__init__()
+        mods = [block(cin, d, 4, 2, 1, 0.2, norm=False)]
+        mods += [block(width(d, n - 1), width(d, n), 4, 2, 1, 0.2) for n in range(1, layers)]
+        mods += [block(width(d, layers - 1), width(d, layers), 4, 1, 1, 0.2), nn.Conv2d(width(d, layers), classes, 4, 1, 1)]
+        self.model = nn.Sequential(*mods)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def lowpass(x, sigma):
+    r = math.ceil(3 * sigma)
+    k = torch.tensor([math.exp(-0.5 * i * i / (sigma * sigma)) for i in range(-r, r + 1)], dtype=torch.float64)
+    k = (k / k.sum()).to(x.dtype)
+    ch = x.shape[1]
+    y = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(ch, 1, 1, 1), groups=ch)
+    return F.conv2d(F.pad(y, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).repeat(ch, 1, 1, 1), groups=ch)
+
+
+def region_l1(a, b, w):
+    return (a - b).abs().mul(w).sum() / (w.sum().clamp_min(1.0) * a.shape[1])
+
+
+def patch_ce(logits, labels):
+    B, _, h, w = logits.shape
+    return F.cross_entropy(logits, labels.long().view(B, 1, 1).expand(B, h, w))
+
+
+def sub(weights, prefix):
+    return {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+
+
+def replay(got, weights, cfg, dtype):
+    rc = cfg["redrawer"]
+    loss = rc["loss"]
+    G = Generator(C, LEVELS)
+    Dq, Dc = PatchClassifier(3, DESIGNS + 1, DC, DL), PatchClassifier(3, PRODUCTIONS + 1, DC, DL)
+    for net, prefix in ((G, "G."), (Dq, "D_q."), (Dc, "D_c.")):
+        net.load_state_dict(sub(weights, prefix), strict=True)
+        net.to(dtype)
+    b = {k[6:]: v for k, v in got.items() if k.startswith("batch.")}
+    x, low, truth, guide, own = (b[n].to(dtype) for n in ("x", "low", "truth", "guide", "own_guide"))
+    m, band, region = (b[n].to(dtype) for n in ("mask", "band", "region"))
+    design, target, production = b["design"], b["target"], b["production"]
+    vis = torch.maximum(1 - m, band)
+    comp = lambda g, l: m * g + (1 - m) * l  # noqa: E731
+    adam = lambda net: torch.optim.Adam(net.parameters(), lr=rc["optim"]["D"]["lr"],  # noqa: E731
+                                        betas=tuple(rc["optim"]["D"]["betas"]), eps=rc["optim"]["D"]["eps"])
+    out = {}
+    with torch.no_grad():
+        fake = comp(G(low, guide, m), low)
+    opt_q, opt_c = adam(Dq), adam(Dc)
+    B = x.shape[0]
+    fq, fc = torch.full((B,), DESIGNS, dtype=torch.int32), torch.full((B,), PRODUCTIONS, dtype=torch.int32)
+    d_q = patch_ce(Dq(torch.cat([m * x, m * fake])), torch.cat([design, fq]))
+    d_c = patch_ce(Dc(torch.cat([vis * x, vis * fake])), torch.cat([production, fc]))
+    (d_q + d_c).backward()
+    for net, prefix in ((Dq, "D_q"), (Dc, "D_c")):
+        out.update({f"grad.{prefix}.{k}": p.grad.clone() for k, p in net.named_parameters()})
+    opt_q.step()
+    opt_c.step()
+    for p in list(Dq.parameters()) + list(Dc.parameters()):
+        p.requires_grad_(False)
+    s = loss["sigma"]
+    t_a = comp(G(x, guide, m), x)
+    t_b = comp(G(low, guide, m), low)
+    t_c = comp(G(low, own, m), low)
+    low_lp = lowpass(low, s)
+    rec_a = region_l1(lowpass(t_a, s), lowpass(truth, s), region)
+    rec_b = region_l1(lowpass(t_b, s), low_lp, region)
+    rec_c = region_l1(lowpass(t_c, s), low_lp, region)
+    adv_q = patch_ce(Dq(m * t_b), target)
+    adv_c = patch_ce(Dc(vis * t_b), production)
+    g = (loss["rec_a"] * rec_a + loss["rec_b"] * rec_b + loss["rec_c"] * rec_c + loss["adv_q"] * adv_q +
+         loss["adv_c"] * adv_c)
+    g.backward()
+    out.update({f"grad.G.{k}": p.grad.clone() for k, p in G.named_parameters()})
+    out.update({"t_a": t_a, "t_b": t_b, "t_c": t_c})
+    for name, v in (("D", d_q + d_c), ("G", g), ("rec_a", rec_a), ("rec_b", rec_b), ("rec_c", rec_c),
+                    ("adv_q", adv_q), ("adv_c", adv_c)):
+        out[f"loss.{name}"] = v.reshape(1)
+    return {k: v.detach() for k, v in out.items()}
+
+
+def rel(a, b):
+    a, b = a.double().flatten(), b.double().flatten()
+    return ((a - b).norm() / b.norm().clamp_min(1e-30)).item()
+
+
+def main():
+    o = oracle.Oracle()
+    with tempfile.TemporaryDirectory() as tmp:
+        run = os.path.join(tmp, "run")
+        dump = run + ".first.safetensors"
+        cmd = [o.args.sakuga, "train", "redraw", "--stage", "redrawer", "--synthetic", "--out", run,
+               "--dump-first-step", dump, "--device", "cpu",
+               "--set", f"redrawer.net.channels={C}", "--set", f"redrawer.net.levels={LEVELS}",
+               "--set", f"redrawer.net.d_channels={DC}", "--set", f"redrawer.net.d_layers={DL}",
+               "--set", f"redrawer.crops.size={SIZE}", "--set", f"redrawer.batch={BATCH}",
+               "--set", "redrawer.crops.val_count=1", "--set", "redrawer.steps=1",
+               "--set", f"data.designs={DESIGNS}", "--set", f"data.productions={PRODUCTIONS}",
+               "--set", "redrawer.loss.sigma=1.5", "--set", "redrawer.loss.rec_b=3", "--set", "redrawer.loss.adv_c=0.5"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(r.stdout, r.stderr)
+            sys.exit(1)
+        got, _ = read_safetensors(dump)
+        weights, _ = read_safetensors(dump + ".weights.safetensors")
+        with open(os.path.join(run, "config.json")) as f:
+            cfg = json.load(f)
+    want = replay(got, weights, cfg, torch.float64)
+    torch32 = replay(got, weights, cfg, torch.float32)
+    # A conv bias in front of an instance norm has a zero gradient in exact arithmetic: those are
+    # compared absolutely, against 1e-5 of the largest gradient of that network.
+    scale = {}
+    for k, w in want.items():
+        if k.startswith("grad."):
+            net = k.split(".")[1]
+            scale[net] = max(scale.get(net, 0.0), w.double().norm().item())
+    ok, worst, zeros = True, ("", 0.0), 0
+    for k, w in want.items():
+        if k not in got:
+            print(f"  FAIL {k}: not in the dump")
+            ok = False
+            continue
+        g = got[k].reshape(w.shape)
+        net = k.split(".")[1] if k.startswith("grad.") else None
+        if net and w.double().norm().item() < 1e-5 * scale[net]:
+            zeros += 1
+            if not (g.double() - w.double()).norm().item() <= 1e-5 * scale[net]:
+                print(f"  FAIL {k}: {g.double().norm().item():.3e} where the truth is ~0")
+                ok = False
+            continue
+        e = rel(g, w)
+        bound = max(TOL, 3 * rel(torch32[k], w))
+        if e > worst[1]:
+            worst = (k, e)
+        if not e <= bound or math.isnan(e):
+            print(f"  FAIL {k}: relative error {e:.3e} > {bound:.3e}")
+            ok = False
+    losses = ", ".join(f"{k[5:]} {got[k].item():.4f}" for k in sorted(want) if k.startswith("loss."))
+    print(f"redrawer step: {len(want)} tensors ({zeros} zero gradients), worst relative {worst[0]} {worst[1]:.2e}; "
+          f"{losses}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
