@@ -546,6 +546,9 @@ void redraw_eval(CLI::App* cmd, Action& action) {
       ->capture_default_str();
   cmd->add_option("--seed", a.seed, "stream of the synthetic frames (not the training one)")->capture_default_str();
   cmd->add_option("--json", a.json_file, "write the metrics as JSON");
+  cmd->add_option("--classifier-steps", a.classifier_steps,
+                  "redrawer: training steps of the held-out design classifier that reads the redrawn eyes")
+      ->capture_default_str();
   cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
   cmd->callback([&action] {
     action = [] {

@@ -12,14 +12,14 @@
 #include "nets/harness/gan.h"
 #include "nets/harness/trainer.h"
 #include "nets/redraw/family.h"
-#include "nets/redraw/tools.h"
 #include "tensor/ops.h"
 #include "tensor/ops/redraw.h"
 
 namespace sakuga::redraw {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RedrawerNetSettings, channels, levels, d_channels, d_layers)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RedrawerLossSettings, sigma, rec_a, rec_b, rec_c, adv_q, adv_c, band)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RedrawerLossSettings, sigma, rec_a, rec_b, rec_c, adv_q, adv_c, context,
+                                                band)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RedrawerDataSettings, size, low_sigma, other_design, val_count)
 
 namespace {
@@ -81,29 +81,74 @@ RedrawerSettings redrawer_settings(const Config& cfg) {
   return s;
 }
 
-namespace {
-
-// Σ |a − b|·w / (C·Σ w): the mean absolute difference over the pixels of weight w (B, 1, H, W).
 Tensor region_l1(const Tensor& a, const Tensor& b, const Tensor& w) {
   const Tensor num = ops::sum(ops::abs(a - b) * w);
   const Tensor den = ops::clamp(ops::sum(w), 1.0, 1e30) * double(a.size(1));
   return num / den;
 }
 
+Tensor redrawn(RedrawGenerator& g, const Tensor& l, const Tensor& h, const Tensor& m) {
+  return ops::redraw_d_inputs(g.redraw(l, h, m), l, m, m).t;  // the band does not matter for t
+}
+
+RedrawerData::RedrawerData(const RedrawerSettings& s, const DataSettings& d) : s_(s), d_(d) {
+  SAKUGA_CHECK(d.synthetic, "config data.synthetic: the redrawer stage trains on the synthetic world (a dataset "
+               "folder of crops has no true redrawings to measure against); use --synthetic");
+  world_ = synthetic_world(d);
+  for (int p = 0; p < d.productions; ++p) (world_.is_held_out(p) ? unseen_ : seen_).push_back(p);
+  for (int p = 0; p < d.productions; ++p)
+    for (int k = 0; k < d.designs; ++k) guides_.push_back(data::redraw::guide_crop(world_, p, k, s.crops.size));
+}
+
+harness::Batch RedrawerData::batch(uint64_t seed, const std::vector<int64_t>& ids, const std::vector<int>& productions,
+                                   double other_design) const {
+  data::redraw::RedrawSampleOptions o;
+  o.size = s_.crops.size;
+  o.low_sigma = s_.crops.low_sigma;
+  o.other_design = other_design < 0 ? s_.crops.other_design : other_design;
+  o.productions = productions;
+  o.guides = false;  // from the cache
+  const int64_t n = int64_t(ids.size()), S = o.size;
+  std::vector<Tensor> x, low, truth, guide, own, mask, band, region;
+  std::vector<int32_t> design, target, production;
+  const int grow = lowpass_radius(s_.loss.sigma);
+  for (int64_t id : ids) {
+    const data::redraw::RedrawSample r = data::redraw::redraw_sample(world_, seed, id, o);
+    x.push_back(r.input);
+    low.push_back(r.low);
+    truth.push_back(r.truth);
+    guide.push_back(guides_[size_t(r.production * d_.designs + r.target_design)]);
+    own.push_back(guides_[size_t(r.production * d_.designs + r.design)]);
+    auto plane = [S](const Tensor& u8) { return ops::reshape(u8.to(DType::f32), {1, S, S}); };
+    mask.push_back(plane(r.mask));
+    band.push_back(plane(data::redraw::boundary_band(r.mask, s_.loss.band)));
+    region.push_back(plane(data::redraw::dilate_mask(r.mask, grow)));
+    design.push_back(r.design);
+    target.push_back(r.target_design);
+    production.push_back(r.production);
+  }
+  return {{"x", ops::stack(x, 0)},
+          {"low", ops::stack(low, 0)},
+          {"truth", ops::stack(truth, 0)},
+          {"guide", ops::stack(guide, 0)},
+          {"own_guide", ops::stack(own, 0)},
+          {"mask", ops::stack(mask, 0)},
+          {"band", ops::stack(band, 0)},
+          {"region", ops::stack(region, 0)},
+          {"design", Tensor::from_vector_i32(design, {n})},
+          {"target", Tensor::from_vector_i32(target, {n})},
+          {"production", Tensor::from_vector_i32(production, {n})}};
+}
+
+namespace {
+
 class RedrawerFamily : public harness::Family {
  public:
   RedrawerFamily(const Config& cfg, Device dev, bool quiet) : Family(cfg, dev) {
     s_ = redrawer_settings(cfg);
     data_ = data_settings(cfg);
-    SAKUGA_CHECK(data_.synthetic, "config data.synthetic: the redrawer stage trains on the synthetic world (a dataset "
-                 "folder of crops has no true redrawings to measure against); use --synthetic");
-    world_ = synthetic_world(data_);
-    for (int p = 0; p < data_.productions; ++p)
-      if (!world_.is_held_out(p)) seen_.push_back(p);
+    source_ = std::make_unique<RedrawerData>(s_, data_);
     seed_ = cfg.get<uint64_t>("train.seed");
-    const int64_t S = s_.crops.size;
-    for (int p = 0; p < data_.productions; ++p)
-      for (int d = 0; d < data_.designs; ++d) guides_.push_back(data::redraw::guide_crop(world_, p, d, S));
 
     manual_seed(seed_);  // parameter initialisation
     g_ = parts().network("G", std::make_shared<RedrawGenerator>(s_.net));
@@ -125,7 +170,7 @@ class RedrawerFamily : public harness::Family {
   harness::Batch make_batch_slice(int64_t step, int64_t begin, int64_t end) const override {
     std::vector<int64_t> ids;
     for (int64_t i = begin; i < end; ++i) ids.push_back(step * s_.batch + i);
-    return samples_batch(seed_, ids, seen_);
+    return source_->batch(seed_, ids, source_->seen());
   }
 
   void step(const harness::Batch& b, harness::StepContext& ctx) override {
@@ -159,9 +204,13 @@ class RedrawerFamily : public harness::Family {
     // G against the updated, frozen discriminators, with the triple reconstruction loss.
     harness::FreezeGuard freeze({dq_.get(), dc_.get()});
     const double sg = s_.loss.sigma;
-    const Tensor t_a = ops::redraw_d_inputs(g_->redraw(x, guide, m), x, m, band).t;
-    const ops::RedrawDInputs in_b = ops::redraw_d_inputs(g_->redraw(low, guide, m), low, m, band);
-    const Tensor t_c = ops::redraw_d_inputs(g_->redraw(low, own, m), low, m, band).t;
+    const Tensor g_a = g_->redraw(x, guide, m), g_b = g_->redraw(low, guide, m), g_c = g_->redraw(low, own, m);
+    const Tensor t_a = ops::redraw_d_inputs(g_a, x, m, band).t;
+    const ops::RedrawDInputs in_b = ops::redraw_d_inputs(g_b, low, m, band);
+    const Tensor t_c = ops::redraw_d_inputs(g_c, low, m, band).t;
+    const Tensor outside = ops::neg(m) + 1.0;
+    const Tensor context = (region_l1(g_a, x, outside) + region_l1(g_b, low, outside) + region_l1(g_c, low, outside)) *
+                           (1.0 / 3.0);
     const Tensor low_lp = gaussian_lowpass(low, sg);
     const Tensor rec_a = region_l1(gaussian_lowpass(t_a, sg), gaussian_lowpass(truth, sg), region);
     const Tensor rec_b = region_l1(gaussian_lowpass(in_b.t, sg), low_lp, region);
@@ -169,8 +218,9 @@ class RedrawerFamily : public harness::Family {
     const Tensor adv = ops::patch_ce_pair((*dq_)(in_b.q), b.at("target"), (*dc_)(in_b.c), b.at("production"));
     const Tensor adv_q = ops::select(adv, 0, 0), adv_c = ops::select(adv, 0, 1);
     const Tensor g_loss = rec_a * s_.loss.rec_a + rec_b * s_.loss.rec_b + rec_c * s_.loss.rec_c +
-                          adv_q * s_.loss.adv_q + adv_c * s_.loss.adv_c;
+                          adv_q * s_.loss.adv_q + adv_c * s_.loss.adv_c + context * s_.loss.context;
     ctx.update("G", g_loss);
+    ctx.log("context", context);
     ctx.log("rec_a", rec_a);
     ctx.log("rec_b", rec_b);
     ctx.log("rec_c", rec_c);
@@ -180,7 +230,8 @@ class RedrawerFamily : public harness::Family {
     ctx.dump("t_b", in_b.t);
     ctx.dump("t_c", t_c);
     for (auto [name, v] : {std::pair<const char*, const Tensor*>{"rec_a", &rec_a}, {"rec_b", &rec_b},
-                           {"rec_c", &rec_c}, {"adv_q", &adv_q}, {"adv_c", &adv_c}, {"G", &g_loss}})
+                           {"rec_c", &rec_c}, {"adv_q", &adv_q}, {"adv_c", &adv_c}, {"context", &context},
+                           {"G", &g_loss}})
       ctx.dump(std::string("loss.") + name, *v);
   }
 
@@ -230,7 +281,7 @@ class RedrawerFamily : public harness::Family {
                        "classes ({} + {} parameters), {} px crops of {} seen productions x {} designs, batch {}, {}, "
                        "{} steps",
                        s_.net.levels, s_.net.channels, g_->num_parameters(), data_.designs + 1, data_.productions + 1,
-                       dq_->num_parameters(), dc_->num_parameters(), s_.crops.size, seen_.size(), data_.designs,
+                       dq_->num_parameters(), dc_->num_parameters(), s_.crops.size, source_->seen().size(), data_.designs,
                        s_.batch, device().str(), parts().total_steps());
   }
 
@@ -254,52 +305,12 @@ class RedrawerFamily : public harness::Family {
     return Tensor::from_vector_i32(v, {x.size(0)}).to(x.device());
   }
 
-  // The batch of samples `ids` of stream `seed` (productions drawn from `productions`).
-  harness::Batch samples_batch(uint64_t seed, const std::vector<int64_t>& ids, const std::vector<int>& productions) const {
-    data::redraw::RedrawSampleOptions o;
-    o.size = s_.crops.size;
-    o.low_sigma = s_.crops.low_sigma;
-    o.other_design = s_.crops.other_design;
-    o.productions = productions;
-    o.guides = false;  // from the cache
-    const int64_t n = int64_t(ids.size()), S = o.size;
-    std::vector<Tensor> x, low, truth, guide, own, mask, band, region;
-    std::vector<int32_t> design, target, production;
-    const int grow = lowpass_radius(s_.loss.sigma);
-    for (int64_t id : ids) {
-      const data::redraw::RedrawSample r = data::redraw::redraw_sample(world_, seed, id, o);
-      x.push_back(r.input);
-      low.push_back(r.low);
-      truth.push_back(r.truth);
-      guide.push_back(guides_[size_t(r.production * data_.designs + r.target_design)]);
-      own.push_back(guides_[size_t(r.production * data_.designs + r.design)]);
-      auto plane = [S](const Tensor& u8) { return ops::reshape(u8.to(DType::f32), {1, S, S}); };
-      mask.push_back(plane(r.mask));
-      band.push_back(plane(data::redraw::boundary_band(r.mask, s_.loss.band)));
-      region.push_back(plane(data::redraw::dilate_mask(r.mask, grow)));
-      design.push_back(r.design);
-      target.push_back(r.target_design);
-      production.push_back(r.production);
-    }
-    return {{"x", ops::stack(x, 0)},
-            {"low", ops::stack(low, 0)},
-            {"truth", ops::stack(truth, 0)},
-            {"guide", ops::stack(guide, 0)},
-            {"own_guide", ops::stack(own, 0)},
-            {"mask", ops::stack(mask, 0)},
-            {"band", ops::stack(band, 0)},
-            {"region", ops::stack(region, 0)},
-            {"design", Tensor::from_vector_i32(design, {n})},
-            {"target", Tensor::from_vector_i32(target, {n})},
-            {"production", Tensor::from_vector_i32(production, {n})}};
-  }
-
   const harness::Batch& validation() {
     std::lock_guard<std::mutex> l(mu_);
     if (val_.empty()) {
       std::vector<int64_t> ids;
       for (int64_t i = 0; i < s_.crops.val_count; ++i) ids.push_back(i);
-      val_ = samples_batch(data_.val_seed, ids, seen_);
+      val_ = source_->batch(data_.val_seed, ids, source_->seen());
     }
     return val_;
   }
@@ -320,10 +331,8 @@ class RedrawerFamily : public harness::Family {
 
   RedrawerSettings s_;
   DataSettings data_;
-  data::redraw::World world_;
-  std::vector<int> seen_;
+  std::unique_ptr<RedrawerData> source_;
   uint64_t seed_ = 0;
-  std::vector<Tensor> guides_;  // (3, S, S) per production · D + design
   std::shared_ptr<RedrawGenerator> g_;
   std::shared_ptr<PatchClassifier> dq_, dc_;
   std::mutex mu_;
@@ -336,8 +345,5 @@ std::unique_ptr<harness::Family> make_redrawer_family(const Config& cfg, Device 
   return std::make_unique<RedrawerFamily>(cfg, device, quiet);
 }
 
-int run_redrawer_eval(const EvalOptions&) {
-  SAKUGA_FAIL("eval redraw: the redrawer's measurements (design accuracy, seam error) are not built yet");
-}
 
 }  // namespace sakuga::redraw

@@ -10,11 +10,16 @@
 //       (b) L1(L_σ t_b, L_σ l)    t_b = G(l, h_{d'}, m) composited into l  (translation)
 //       (c) L1(L_σ t_c, L_σ l)    t_c = G(l, h_d,  m) composited into l  (reconstruction)
 //       adversarial: patch_ce_pair(D_q(q_b) → d', D_c(c_b) → p), both D frozen
+//       context (ours): L1 of G's raw outputs outside the region to their inputs
 // L1 terms are means over the region grown by L_σ's radius (outside it t = its input exactly).
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "data/redraw/synth.h"
+#include "nets/harness/family.h"
 #include "nets/harness/optim_spec.h"
+#include "nets/redraw/family.h"
 #include "nets/redraw/redrawer_nets.h"
 
 namespace sakuga::redraw {
@@ -23,6 +28,10 @@ struct RedrawerLossSettings {
   double sigma = 2.0;  // L_σ (redraw.md: 2 px, ours)
   double rec_a = 10, rec_b = 10, rec_c = 10;  // the triple reconstruction weights
   double adv_q = 1, adv_c = 1;                // G's adversarial weights
+  // G's own output outside the region toward its input (ours): t discards it, but Poisson
+  // blending takes its guidance field across the region border from it (data/redraw/blend.h),
+  // so it must continue the surroundings.
+  double context = 1;
   int band = 3;  // D_c's boundary band: pixels within this Chebyshev distance of the region border
 };
 
@@ -34,7 +43,7 @@ struct RedrawerDataSettings {
 };
 
 struct RedrawerSettings {
-  int64_t steps = 1500, batch = 8;
+  int64_t steps = 900, batch = 4;
   RedrawerNetSettings net;
   RedrawerLossSettings loss;
   RedrawerDataSettings crops;
@@ -42,5 +51,34 @@ struct RedrawerSettings {
 };
 
 RedrawerSettings redrawer_settings(const Config& cfg);
+
+// The redrawer's data: the synthetic world of data.*, its guides (every design by every
+// production, cached) and batches of samples (data/redraw/pairs.h) as tensors:
+//   x, low, truth, guide, own_guide (B, 3, S, S); mask, band, region (B, 1, S, S) f32 (region:
+//   the mask grown by L_σ's radius); design, target, production (B) i32.
+class RedrawerData {
+ public:
+  RedrawerData(const RedrawerSettings& s, const DataSettings& d);
+  // Samples `ids` of stream `seed`, their productions drawn from `productions`; other_design < 0
+  // keeps the configured share of other target designs.
+  harness::Batch batch(uint64_t seed, const std::vector<int64_t>& ids, const std::vector<int>& productions,
+                       double other_design = -1) const;
+  const data::redraw::World& world() const { return world_; }
+  const std::vector<int>& seen() const { return seen_; }
+  const std::vector<int>& unseen() const { return unseen_; }
+
+ private:
+  RedrawerSettings s_;
+  DataSettings d_;
+  data::redraw::World world_;
+  std::vector<int> seen_, unseen_;
+  std::vector<Tensor> guides_;  // (3, S, S), index production · D + design
+};
+
+// The redrawn crop of G: t = m·G(l, h, m) + (1 − m)·l.
+Tensor redrawn(RedrawGenerator& g, const Tensor& l, const Tensor& h, const Tensor& m);
+
+// Σ |a − b|·w / (C·Σ w): the mean absolute difference over the pixels of weight w (B, 1, H, W).
+Tensor region_l1(const Tensor& a, const Tensor& b, const Tensor& w);
 
 }  // namespace sakuga::redraw

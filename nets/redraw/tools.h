@@ -24,6 +24,7 @@ struct EvalOptions {
   int64_t synthetic = 64;     // without data_dir: this many synthetic frames of stream `seed`
   uint64_t seed = 1;          // not a training stream (training uses train.seed, validation data.val_seed)
   std::string json_file;      // write the metrics as JSON
+  int64_t classifier_steps = 400;  // redrawer: training steps of the held-out design classifier
   bool quiet = false;
 };
 

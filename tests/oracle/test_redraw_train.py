@@ -8,7 +8,8 @@ nets/redraw/redrawer.h with the dumped batch:
       patch cross-entropy of D_q on [real ‖ fake] against [design ‖ K] plus D_c's against
       [production ‖ P]; Adam (0.5, 0.999) steps D_q and D_c
   G   (D_q, D_c updated and frozen) the triple reconstruction loss after L_σ (region means) and
-      the adversarial patch cross-entropies toward the target design and the production
+      the adversarial patch cross-entropies toward the target design and the production, and the
+      context L1 of G's raw outputs outside the region
 It compares the redrawn crops t_a, t_b, t_c, every reported loss and the gradients of every
 parameter of G, D_q and D_c. The truth is computed in float64; the bound is max(1e-4, 3×
 PyTorch's own float32 error).
@@ -137,9 +138,9 @@ def replay(got, weights, cfg, dtype):
     for p in list(Dq.parameters()) + list(Dc.parameters()):
         p.requires_grad_(False)
     s = loss["sigma"]
-    t_a = comp(G(x, guide, m), x)
-    t_b = comp(G(low, guide, m), low)
-    t_c = comp(G(low, own, m), low)
+    g_a, g_b, g_c = G(x, guide, m), G(low, guide, m), G(low, own, m)
+    t_a, t_b, t_c = comp(g_a, x), comp(g_b, low), comp(g_c, low)
+    context = (region_l1(g_a, x, 1 - m) + region_l1(g_b, low, 1 - m) + region_l1(g_c, low, 1 - m)) / 3
     low_lp = lowpass(low, s)
     rec_a = region_l1(lowpass(t_a, s), lowpass(truth, s), region)
     rec_b = region_l1(lowpass(t_b, s), low_lp, region)
@@ -147,12 +148,12 @@ def replay(got, weights, cfg, dtype):
     adv_q = patch_ce(Dq(m * t_b), target)
     adv_c = patch_ce(Dc(vis * t_b), production)
     g = (loss["rec_a"] * rec_a + loss["rec_b"] * rec_b + loss["rec_c"] * rec_c + loss["adv_q"] * adv_q +
-         loss["adv_c"] * adv_c)
+         loss["adv_c"] * adv_c + loss["context"] * context)
     g.backward()
     out.update({f"grad.G.{k}": p.grad.clone() for k, p in G.named_parameters()})
     out.update({"t_a": t_a, "t_b": t_b, "t_c": t_c})
     for name, v in (("D", d_q + d_c), ("G", g), ("rec_a", rec_a), ("rec_b", rec_b), ("rec_c", rec_c),
-                    ("adv_q", adv_q), ("adv_c", adv_c)):
+                    ("adv_q", adv_q), ("adv_c", adv_c), ("context", context)):
         out[f"loss.{name}"] = v.reshape(1)
     return {k: v.detach() for k, v in out.items()}
 
@@ -174,7 +175,8 @@ def main():
                "--set", f"redrawer.crops.size={SIZE}", "--set", f"redrawer.batch={BATCH}",
                "--set", "redrawer.crops.val_count=1", "--set", "redrawer.steps=1",
                "--set", f"data.designs={DESIGNS}", "--set", f"data.productions={PRODUCTIONS}",
-               "--set", "redrawer.loss.sigma=1.5", "--set", "redrawer.loss.rec_b=3", "--set", "redrawer.loss.adv_c=0.5"]
+               "--set", "redrawer.loss.sigma=1.5", "--set", "redrawer.loss.rec_b=3", "--set", "redrawer.loss.adv_c=0.5",
+               "--set", "redrawer.loss.context=2"]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             print(r.stdout, r.stderr)
