@@ -5,6 +5,7 @@
 #include <map>
 
 #include "apps/commands.h"
+#include "apps/families.h"
 #include "kernels/device.h"
 #include "kernels/log.h"
 #include "nets/harness/trainer.h"
@@ -15,7 +16,7 @@ namespace sakuga::app {
 namespace {
 
 struct BenchArgs {
-  std::vector<std::string> config_files, sets;
+  std::vector<std::string> config_files, sets, family_sets;  // family_sets: from the family's flags (--stage)
   std::string json_file;
   int64_t steps = 10, warmup = 3;
   ComputeOptions compute;
@@ -25,6 +26,7 @@ int run_bench(const FamilyEntry& fam, const BenchArgs& a) {
   ConfigSources src;
   src.files = a.config_files;
   src.sets = a.sets;
+  src.sets.insert(src.sets.end(), a.family_sets.begin(), a.family_sets.end());
   const Config cfg = resolve_config(fam.defaults(), src);
   const Device dev = Device::parse(a.compute.apply());
   auto family = fam.make(cfg, dev, true);
@@ -69,6 +71,8 @@ void add_bench(CLI::App& app, Action& action) {
     cmd->add_option("--config", a.config_files, "JSON config (e.g. configs/douga-thesis.json)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--set", a.sets, "override a config key (repeatable)");
+    // The family's own train flags (redraw's --stage, the data sources) time what they train.
+    if (const auto& hook = family_cli(fam.name).train_flags) hook(cmd, a.family_sets);
     cmd->add_option("--steps", a.steps, "timed steps")->capture_default_str();
     cmd->add_option("--warmup", a.warmup, "untimed steps first")->capture_default_str();
     cmd->add_option("--json", a.json_file, "write the result as JSON");

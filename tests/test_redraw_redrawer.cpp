@@ -14,6 +14,7 @@
 #include "nets/harness/trainer.h"
 #include "nets/redraw/family.h"
 #include "nets/redraw/redrawer.h"
+#include "nets/redraw/tools.h"
 #include "tensor/ops.h"
 #include "tensor/ops/redraw.h"
 #include "tensor/safetensors.h"
@@ -231,8 +232,47 @@ TEST_CASE("redraw redrawer: a run at test size, its first-step dump, bit-identic
   redraw::require_stage(ck, ck_path, redraw::Stage::redrawer);
   CHECK_ERROR(redraw::require_stage(ck, ck_path, redraw::Stage::detect), "redrawer stage, not the detect stage");
   CHECK_ERROR(redraw::require_stage(ck, ck_path, redraw::Stage::encoder), ck_path);
+
+  // eval: the pinned metrics for seen and unseen productions, with both baselines.
+  redraw::EvalOptions e;
+  e.stage = redraw::Stage::redrawer;
+  e.model.ckpt = ck_path;
+  e.synthetic = 3;
+  e.classifier_steps = 2;
+  e.json_file = full + "/eval.json";
+  e.quiet = true;
+  CHECK(redraw::run_eval(e) == 0);
+  const Json j = read_json_file(e.json_file);
+  for (const char* split : {"seen", "unseen"})
+    for (const char* k : {"design_accuracy", "design_accuracy_input", "design_accuracy_copy", "lowpass_error",
+                          "lowpass_error_copy", "seam_error", "seam_error_copy", "seam_error_truth", "l1_truth",
+                          "l1_truth_input", "l1_truth_copy"}) {
+      INFO(split, " ", k);
+      REQUIRE(j.contains(split));
+      CHECK(j[split].contains(k));
+    }
+  CHECK(j["seen"]["l1_truth_copy"].get<double>() > 0);
+  e.data_dir = full;
+  CHECK_ERROR(redraw::run_eval(e), "synthetic crops");
+  e.data_dir.clear();
+  e.stage = redraw::Stage::redrawer;
+  e.model.ckpt = full + "/first.safetensors.weights.safetensors";
+  CHECK_ERROR(redraw::run_eval(e), "first.safetensors.weights.safetensors");
   fs::remove_all(full);
   fs::remove_all(parted);
+}
+
+TEST_CASE("redraw redrawer: the paper config resolves to the spec's sizes") {
+  Config c(redraw::default_config());
+  c.merge_file(std::string(SAKUGA_SOURCE_DIR) + "/configs/redraw-paper.json");
+  CHECK(c.get<std::string>("stage") == "redrawer");
+  const redraw::RedrawerSettings s = redraw::redrawer_settings(c);
+  CHECK(s.crops.size == 128);
+  CHECK(s.net.channels == 64);
+  CHECK(s.net.levels == 4);
+  CHECK(s.loss.sigma == doctest::Approx(2.0));
+  CHECK(s.optim_g.lr == doctest::Approx(2e-4));
+  CHECK(s.optim_d.betas == std::vector<double>{0.5, 0.999});
 }
 
 TEST_CASE("redraw redrawer: bad config keys are errors naming the key") {

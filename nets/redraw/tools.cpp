@@ -1,10 +1,21 @@
 #include "nets/redraw/tools.h"
 
 #include "kernels/common.h"
+#include "tensor/safetensors.h"
 
 namespace sakuga::redraw {
 
+namespace {
+
+// A checkpoint of another stage is refused before any work (each stage's loader checks again).
+void check_checkpoint(const ModelSource& m, Stage stage) {
+  require_stage(io::load_safetensors(m.ckpt), m.ckpt, stage);
+}
+
+}  // namespace
+
 int run_eval(const EvalOptions& o) {
+  check_checkpoint(o.model, o.stage);
   switch (o.stage) {
     case Stage::detect: return run_detect_eval(o);
     case Stage::encoder: return run_encoder_eval(o);
@@ -14,6 +25,7 @@ int run_eval(const EvalOptions& o) {
 }
 
 int run_infer(const InferOptions& o) {
+  if (o.stage != Stage::redrawer) check_checkpoint(o.model, o.stage);
   switch (o.stage) {
     case Stage::detect: return run_detect_infer(o);
     case Stage::encoder: return run_encoder_infer(o);

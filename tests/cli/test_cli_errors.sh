@@ -202,6 +202,28 @@ else
   echo "FAIL synth redraw --overwrite"; fail=1
 fi
 
+# train / eval redraw --stage redrawer: a tiny run, then a checkpoint of the wrong stage or file.
+rr="$tmp/rr"
+rtrain=(train redraw --stage redrawer --set redrawer.steps=1 --set redrawer.batch=1
+        --set redrawer.net.channels=2 --set redrawer.net.levels=2 --set redrawer.net.d_channels=2
+        --set redrawer.net.d_layers=2 --set redrawer.crops.size=32 --set redrawer.crops.val_count=1
+        --set redrawer.loss.sigma=1 --set redrawer.loss.band=1)
+if "$sakuga" "${rtrain[@]}" --out "$rr" > /dev/null 2>&1 && [ -f "$rr/checkpoints/last.safetensors" ]; then
+  echo "ok   train redraw --stage redrawer writes a checkpoint"
+  expect_error "eval redraw a redrawer checkpoint as a detector" "a checkpoint of the redraw redrawer stage, not the detect" \
+    "$sakuga" eval redraw --stage detect --ckpt "$rr/checkpoints/last.safetensors" --quiet
+  expect_error "eval redraw --stage redrawer on a folder" "synthetic crops" "$sakuga" eval redraw --stage redrawer \
+    --ckpt "$rr/checkpoints/last.safetensors" --data "$r" --quiet
+  expect_error "eval redraw a PNG as checkpoint" "frame.png" "$sakuga" eval redraw --stage redrawer \
+    --ckpt "$b/frame.png" --quiet
+else
+  echo "FAIL train redraw --stage redrawer"; fail=1
+fi
+expect_error "train redraw --stage redrawer on a dataset folder" "data.synthetic" "$sakuga" "${rtrain[@]}" \
+  --out "$tmp/rr2" --data "$r"
+expect_error "train redraw crop size" "redrawer.crops.size" "$sakuga" "${rtrain[@]}" --out "$tmp/rr2" \
+  --set redrawer.crops.size=30
+
 # `sakuga info` says whether kernel launches are synchronised (SAKUGA_SYNC_LAUNCHES=1).
 if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchronised after each launch" &&
    SAKUGA_SYNC_LAUNCHES=0 "$sakuga" info 2>&1 | grep -q "kernel launches: asynchronous"; then
