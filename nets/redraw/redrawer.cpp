@@ -14,6 +14,7 @@
 #include "nets/redraw/family.h"
 #include "tensor/ops.h"
 #include "tensor/ops/redraw.h"
+#include "tensor/safetensors.h"
 
 namespace sakuga::redraw {
 
@@ -340,6 +341,31 @@ class RedrawerFamily : public harness::Family {
 };
 
 }  // namespace
+
+RedrawerModel load_redrawer(const ModelSource& src) {
+  io::SafetensorsFile f = io::load_safetensors(src.ckpt);
+  require_stage(f, src.ckpt, Stage::redrawer);
+  ConfigSources cs;
+  cs.files = src.config_files;
+  cs.sets = src.sets;
+  cs.saved = Json::parse(f.metadata.at("config"));
+  cs.saved_source = src.ckpt + " (metadata config)";
+  RedrawerModel m{resolve_config(default_config(), cs), {}, {}, nullptr};
+  m.settings = redrawer_settings(m.cfg);
+  m.data = data_settings(m.cfg);
+  m.g = std::make_shared<RedrawGenerator>(m.settings.net);
+  nn::StateDict sd;
+  for (const auto& [k, v] : f.tensors)
+    if (k.rfind("G.", 0) == 0) sd[k.substr(2)] = v;
+  try {
+    m.g->load_state_dict(sd, true);
+  } catch (const Error& e) {
+    SAKUGA_FAIL(src.ckpt, ": network G: ", e.what());
+  }
+  m.g->to(Device::parse(src.device));
+  m.g->eval();
+  return m;
+}
 
 std::unique_ptr<harness::Family> make_redrawer_family(const Config& cfg, Device device, bool quiet) {
   return std::make_unique<RedrawerFamily>(cfg, device, quiet);

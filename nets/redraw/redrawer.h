@@ -20,6 +20,7 @@
 #include "nets/harness/family.h"
 #include "nets/harness/optim_spec.h"
 #include "nets/redraw/family.h"
+#include "nets/redraw/tools.h"
 #include "nets/redraw/redrawer_nets.h"
 
 namespace sakuga::redraw {
@@ -74,6 +75,16 @@ class RedrawerData {
   std::vector<int> seen_, unseen_;
   std::vector<Tensor> guides_;  // (3, S, S), index production · D + design
 };
+
+// A redrawer-stage checkpoint (refused, naming the file, when it is not one): its config
+// (defaults ← metadata ← --config files ← --set) and G in eval mode on src.device.
+struct RedrawerModel {
+  Config cfg{Json::object()};
+  RedrawerSettings settings;
+  DataSettings data;
+  std::shared_ptr<RedrawGenerator> g;
+};
+RedrawerModel load_redrawer(const ModelSource& src);
 
 // The redrawn crop of G: t = m·G(l, h, m) + (1 − m)·l.
 Tensor redrawn(RedrawGenerator& g, const Tensor& l, const Tensor& h, const Tensor& m);

@@ -28,52 +28,20 @@ namespace sakuga::redraw {
 
 namespace {
 
-struct Loaded {
-  Config cfg;
-  RedrawerSettings s;
-  DataSettings d;
-  std::shared_ptr<RedrawGenerator> g;
-};
-
-Loaded load_redrawer(const ModelSource& src) {
-  io::SafetensorsFile f = io::load_safetensors(src.ckpt);
-  require_stage(f, src.ckpt, Stage::redrawer);
-  ConfigSources cs;
-  cs.files = src.config_files;
-  cs.sets = src.sets;
-  cs.saved = Json::parse(f.metadata.at("config"));
-  cs.saved_source = src.ckpt + " (metadata config)";
-  Loaded m{resolve_config(default_config(), cs), {}, {}, nullptr};
-  m.s = redrawer_settings(m.cfg);
-  m.d = data_settings(m.cfg);
-  m.g = std::make_shared<RedrawGenerator>(m.s.net);
-  nn::StateDict sd;
-  for (const auto& [k, v] : f.tensors)
-    if (k.rfind("G.", 0) == 0) sd[k.substr(2)] = v;
-  try {
-    m.g->load_state_dict(sd, true);
-  } catch (const Error& e) {
-    SAKUGA_FAIL(src.ckpt, ": network G: ", e.what());
-  }
-  m.g->to(Device::parse(src.device));
-  m.g->eval();
-  return m;
-}
-
 // The class logits of a patch classifier averaged over its patches: (B, K).
 Tensor image_logits(PatchClassifier& c, const Tensor& x) { return ops::mean(c(x), {2, 3}); }
 
 // A design classifier on real eye regions (x ⊙ m) of stream `seed`, every production.
-std::shared_ptr<PatchClassifier> train_design_classifier(const RedrawerData& data, const Loaded& m, uint64_t seed,
+std::shared_ptr<PatchClassifier> train_design_classifier(const RedrawerData& data, const RedrawerModel& m, uint64_t seed,
                                                          int64_t steps, Device dev, bool quiet) {
   manual_seed(seed);
-  auto c = std::make_shared<PatchClassifier>(3, m.d.designs, 16, std::min<int64_t>(3, m.s.net.d_layers));
+  auto c = std::make_shared<PatchClassifier>(3, m.data.designs, 16, std::min<int64_t>(3, m.settings.net.d_layers));
   c->to(dev);
   optim::AdamOptions ao;
   ao.lr = 1e-3;
   optim::Adam opt(c->named_parameters(), ao);
   std::vector<int> all;
-  for (int p = 0; p < m.d.productions; ++p) all.push_back(p);
+  for (int p = 0; p < m.data.productions; ++p) all.push_back(p);
   harness::Progress progress("design classifier", 0, steps, "step");
   const int64_t batch = 16;
   for (int64_t step = 0; step < steps; ++step) {
@@ -129,13 +97,13 @@ int run_redrawer_eval(const EvalOptions& o) {
   SAKUGA_CHECK(o.synthetic >= 1, "eval redraw: --synthetic must be at least 1, got ", o.synthetic);
   SAKUGA_CHECK(o.classifier_steps >= 1, "eval redraw: --classifier-steps must be at least 1, got ", o.classifier_steps);
   const Device dev = Device::parse(o.model.device);
-  const Loaded m = load_redrawer(o.model);
-  const RedrawerData data(m.s, m.d);
+  const RedrawerModel m = load_redrawer(o.model);
+  const RedrawerData data(m.settings, m.data);
   const auto classifier =
       train_design_classifier(data, m, o.seed + 0x636C61737369ull, o.classifier_steps, dev, o.quiet);
   NoGradGuard ng;
   std::map<std::string, Scores> by_split;  // "seen", "unseen"
-  const double sg = m.s.loss.sigma;
+  const double sg = m.settings.loss.sigma;
   harness::Progress progress("eval redraw redrawer", 0, 2 * o.synthetic, "crop");
   int64_t done = 0;
   const int64_t bs = 8;
