@@ -85,7 +85,7 @@ FramesResult detect_frames(Detector& net, const std::vector<Tensor>& frames, con
                truth->size(), " box lists");
   NoGradGuard ng;
   net.eval();
-  const int64_t H = s.height(), W = s.width(), h = H / kDetectStride, w = W / kDetectStride;
+  const int64_t H = s.height(), W = s.width();
   FramesResult r;
   double loss_sum = 0;
   for (size_t start = 0; start < frames.size(); start += size_t(s.batch)) {
@@ -123,8 +123,6 @@ FramesResult detect_frames(Detector& net, const std::vector<Tensor>& frames, con
                                     ops::select(offset, 0, int64_t(k)), s.decode, threshold,
                                     double(fw) / double(W), double(fh) / double(H), fh, fw));
     }
-    (void)h;
-    (void)w;
   }
   r.loss = frames.empty() ? 0.0 : loss_sum / double(frames.size());
   return r;
