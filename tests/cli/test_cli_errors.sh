@@ -223,6 +223,15 @@ expect_error "train redraw --stage redrawer on a dataset folder" "data.synthetic
   --out "$tmp/rr2" --data "$r"
 expect_error "train redraw crop size" "redrawer.crops.size" "$sakuga" "${rtrain[@]}" --out "$tmp/rr2" \
   --set redrawer.crops.size=30
+# train redraw --stage detect: a dataset folder without frames/, a box outside its frame.
+mkdir -p "$tmp/rd-noframes"
+rdtrain=(train redraw --stage detect --out "$tmp/rd-run" --set detect.steps=1 --set detect.size=[64,64]
+         --set detect.batch=1)
+expect_error "train redraw detect without frames/" "rd-noframes/frames" "$sakuga" "${rdtrain[@]}" --data "$tmp/rd-noframes"
+cp -r "$r" "$tmp/rd-badbox"
+echo '{"boxes": [{"kind": "face", "box": [0, 0, 200, 10]}]}' > "$tmp/rd-badbox/frames/redraw-000000.json"
+expect_error "train redraw detect, a box outside its frame" "redraw-000000.json" "$sakuga" "${rdtrain[@]}" \
+  --data "$tmp/rd-badbox"
 
 # `sakuga info` says whether kernel launches are synchronised (SAKUGA_SYNC_LAUNCHES=1).
 if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchronised after each launch" &&
