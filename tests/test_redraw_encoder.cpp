@@ -50,7 +50,7 @@ Config tiny(int64_t steps = 6) {
   c.merge(Json::parse(R"({"stage": "encoder",
                           "data": {"productions": 3, "designs": 4, "held_out": 1},
                           "encoder": {"crop_size": 32, "frame_size": 128, "train_frames": 36, "val_frames": 18,
-                                      "designs_per_batch": 4, "samples_per_design": 2, "style_refs": 1,
+                                      "designs_per_batch": 4, "samples_per_design": 2, "style_refs": 1, "variants": 2,
                                       "production_width": 8, "optim": {"warmup": 0}},
                           "train": {"log_every": 1, "eval_every": 0, "checkpoint_every": 0}})"),
           "test");
@@ -240,7 +240,7 @@ TEST_CASE("redraw encoder: make_batch is pure in (seed, step), designs × sample
     CHECK(a.at("x").shape() == Shape{8, 3, 32, 32});
     CHECK(a.at("refs").shape() == Shape{8, 1, 3, 32, 32});
     const std::vector<int32_t> d = a.at("design").to_vector_i32(), p = a.at("production").to_vector_i32();
-    for (int32_t v : p) CHECK(v < 2);  // production 2 is held out
+    for (int32_t v : p) CHECK(v / 2 < 2);  // production 2 (ids 4, 5: its two colour variants) is held out
     for (size_t i = 0; i < d.size(); i += 2) CHECK(d[i] == d[i + 1]);  // samples per design together
     CHECK(std::set<int32_t>(d.begin(), d.end()).size() == 4);
   }
@@ -254,7 +254,41 @@ TEST_CASE("redraw encoder: make_batch is pure in (seed, step), designs × sample
       CHECK(s.seen.production[size_t(j)] == s.seen.production[size_t(i)]);
     }
   for (int p : s.unseen.production) CHECK(p == 2);
+  // With colour variants: ids p·V + v, frame i of variant (i div P) mod V.
+  SplitCrops v = synthetic_crops(synthetic_world(data_settings(cfg)), 0, 12, 128, 32, false, 2, 1.0, 7);
+  REQUIRE(v.seen.size() == s.seen.size());
+  std::set<int> ids(v.seen.production.begin(), v.seen.production.end());
+  CHECK(ids == std::set<int>{0, 1, 2, 3});
+  for (int p : v.unseen.production) CHECK(p / 2 == 2);
+  for (int64_t i = 0; i < s.seen.size(); ++i) {
+    const bool v0 = v.seen.production[size_t(i)] % 2 == 0;  // variant 0: the world as drawn
+    CHECK(test::same_bytes(ops::select(v.seen.images, 0, i).contiguous(), ops::select(s.seen.images, 0, i).contiguous()) == v0);
+  }
   CHECK(reference_indices(s.seen, 2, 3, 9) == reference_indices(s.seen, 2, 3, 9));
+}
+
+TEST_CASE("redraw encoder: colour variants: variant 0 is the identity, the others a pure function of (seed, p, v)") {
+  Generator gen(1);
+  Tensor im = rand_uniform({3, 8, 8}, 0, 1, gen), a = im.clone(), b = im.clone(), c = im.clone();
+  apply_colour_variant(colour_variant(7, 1, 0, 1.0), a);
+  CHECK(test::same_bytes(a, im));
+  apply_colour_variant(colour_variant(7, 1, 2, 1.0), b);
+  apply_colour_variant(colour_variant(7, 1, 2, 1.0), c);
+  CHECK(test::same_bytes(b, c));
+  CHECK_FALSE(test::same_bytes(b, im));
+  for (float x : b.to_vector()) CHECK((x >= 0 && x <= 1));
+  // Hue rotation alone keeps greys grey and turns red by 120° into green.
+  ColourVariant h;
+  h.hue = 2 * 3.14159265358979323846 / 3;
+  Tensor g = Tensor::from_vector({0.5f, 1.f, 0.5f, 0.f, 0.5f, 0.f}, {3, 1, 2});  // grey, red
+  apply_colour_variant(h, g);
+  const std::vector<float> gv = g.to_vector();
+  CHECK(gv[0] == doctest::Approx(0.5).epsilon(1e-5));
+  CHECK(gv[2] == doctest::Approx(0.5).epsilon(1e-5));
+  CHECK(gv[4] == doctest::Approx(0.5).epsilon(1e-5));
+  CHECK(gv[1] == doctest::Approx(0).scale(1).epsilon(1e-5));
+  CHECK(gv[3] == doctest::Approx(1).epsilon(1e-5));
+  CHECK(gv[5] == doctest::Approx(0).scale(1).epsilon(1e-5));
 }
 
 TEST_CASE("redraw encoder: bad input names the file or key") {

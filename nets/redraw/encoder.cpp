@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -27,7 +28,8 @@ namespace sakuga::redraw {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ClusterSettings, method, clusters, threshold, kmeans_restarts, seed)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EncoderSettings, crop_size, frame_size, train_frames, val_frames,
-                                                designs_per_batch, samples_per_design, style_refs, steps, optim,
+                                                variants, variant_strength, designs_per_batch, samples_per_design,
+                                                style_refs, steps, optim,
                                                 margin, mining, embedding, production_width, cluster, val_fraction,
                                                 val_max, untrained_baseline)
 
@@ -41,6 +43,9 @@ EncoderSettings encoder_settings(const Config& cfg) {
                ", got ", s.frame_size);
   SAKUGA_CHECK(s.train_frames >= 1, "config encoder.train_frames: expected at least 1, got ", s.train_frames);
   SAKUGA_CHECK(s.val_frames >= 1, "config encoder.val_frames: expected at least 1, got ", s.val_frames);
+  SAKUGA_CHECK(s.variants >= 1 && s.variants <= 64, "config encoder.variants: expected 1 … 64, got ", s.variants);
+  SAKUGA_CHECK(s.variant_strength >= 0 && s.variant_strength <= 2, "config encoder.variant_strength: expected 0 … 2, got ",
+               s.variant_strength);
   SAKUGA_CHECK(s.designs_per_batch >= 2, "config encoder.designs_per_batch: expected at least 2 (a triplet needs a negative), got ",
                s.designs_per_batch);
   SAKUGA_CHECK(s.samples_per_design >= 2, "config encoder.samples_per_design: expected at least 2 (a triplet needs a positive), got ",
@@ -126,20 +131,57 @@ CropSet subsample(const CropSet& s, int64_t max) {
   return take(s, rows);
 }
 
+ColourVariant colour_variant(uint64_t world_seed, int production, int variant, double strength) {
+  ColourVariant c;
+  if (variant == 0 || strength == 0) return c;
+  Rng rng{mix(world_seed ^ 0x56415249414E5453ull, uint64_t(production) * 1000003ull + uint64_t(variant))};
+  auto u = [&](double lo, double hi) { return lo + (hi - lo) * double(rng.next() >> 11) * (1.0 / 9007199254740992.0); };
+  constexpr double kPi = 3.14159265358979323846;
+  c.hue = u(-kPi, kPi) * std::min(strength, 1.0);
+  for (double& g : c.gain) g = u(1 - 0.3 * strength, 1 + 0.3 * strength);
+  c.gamma = std::exp(u(-0.4 * strength, 0.4 * strength));
+  return c;
+}
+
+void apply_colour_variant(const ColourVariant& c, Tensor& chw) {
+  if (c.hue == 0 && c.gain[0] == 1 && c.gain[1] == 1 && c.gain[2] == 1 && c.gamma == 1) return;
+  SAKUGA_CHECK(chw.dim() == 3 && chw.size(0) == 3 && chw.is_contiguous() && chw.dtype() == DType::f32,
+               "apply_colour_variant: expected a contiguous (3, H, W) f32 image");
+  // Rotation by `hue` about the grey axis (1, 1, 1)/√3.
+  const double co = std::cos(c.hue), si = std::sin(c.hue), k = (1 - co) / 3, t = si / std::sqrt(3.0);
+  const double m[3][3] = {{co + k, k - t, k + t}, {k + t, co + k, k - t}, {k - t, k + t, co + k}};
+  const int64_t n = chw.size(1) * chw.size(2);
+  float* x = chw.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    const double in[3] = {x[i], x[n + i], x[2 * n + i]};
+    for (int ch = 0; ch < 3; ++ch) {
+      double v = m[ch][0] * in[0] + m[ch][1] * in[1] + m[ch][2] * in[2];
+      v = std::clamp(v * c.gain[ch], 0.0, 1.0);
+      x[ch * n + i] = float(std::pow(v, c.gamma));
+    }
+  }
+}
+
 SplitCrops synthetic_crops(const data::redraw::World& world, uint64_t seed, int64_t frames, int64_t frame_size,
-                           int64_t crop_size, bool skip_unseen) {
+                           int64_t crop_size, bool skip_unseen, int variants, double strength, uint64_t variant_seed) {
+  SAKUGA_CHECK(variants >= 1, "synthetic_crops: variants must be at least 1");
   const int P = int(world.productions.size());
   struct One {
     std::vector<Tensor> images;
     std::vector<int> design;
   };
   std::vector<One> per(static_cast<size_t>(frames));
+  // Frame i: production i mod P, its colour variant (i div P) mod V.
 #pragma omp parallel for schedule(dynamic)
   for (int64_t i = 0; i < frames; ++i) {
-    if (skip_unseen && world.is_held_out(int(i % P))) continue;
+    const int p = int(i % P), v = int((i / P) % variants);
+    if (skip_unseen && world.is_held_out(p)) continue;
     const data::redraw::SynthFrame f = data::redraw::synth_frame(world, seed, i, frame_size, frame_size);
+    const ColourVariant cv = colour_variant(variant_seed, p, v, strength);
     for (size_t k = 0; k < f.characters.size(); ++k) {
-      per[size_t(i)].images.push_back(data::redraw::face_crop(f, k, crop_size).image);
+      Tensor im = data::redraw::face_crop(f, k, crop_size).image.contiguous();
+      apply_colour_variant(cv, im);
+      per[size_t(i)].images.push_back(im);
       per[size_t(i)].design.push_back(f.characters[k].design);
     }
   }
@@ -147,10 +189,10 @@ SplitCrops synthetic_crops(const data::redraw::World& world, uint64_t seed, int6
   std::vector<int> pr[2], de[2];
   std::vector<std::string> nm[2];
   for (int64_t i = 0; i < frames; ++i) {
-    const int p = int(i % P), u = world.is_held_out(p) ? 1 : 0;
+    const int p = int(i % P), v = int((i / P) % variants), u = world.is_held_out(p) ? 1 : 0;
     for (size_t k = 0; k < per[size_t(i)].images.size(); ++k) {
       im[u].push_back(per[size_t(i)].images[k]);
-      pr[u].push_back(p);
+      pr[u].push_back(p * variants + v);
       de[u].push_back(per[size_t(i)].design[k]);
       nm[u].push_back(data::redraw::frame_name(i) + "_" + std::to_string(k));
     }
@@ -256,8 +298,10 @@ class EncoderFamily : public harness::Family {
     if (data_.synthetic) {
       const data::redraw::World world = synthetic_world(data_);
       if (!quiet) log::info("redraw encoder: drawing {} + {} synthetic frames", s_.train_frames, s_.val_frames);
-      train_ = synthetic_crops(world, seed_, s_.train_frames, s_.frame_size, s_.crop_size, true).seen;
-      SplitCrops v = synthetic_crops(world, data_.val_seed, s_.val_frames, s_.frame_size, s_.crop_size, false);
+      train_ = synthetic_crops(world, seed_, s_.train_frames, s_.frame_size, s_.crop_size, true, s_.variants,
+                               s_.variant_strength, data_.world_seed).seen;
+      SplitCrops v = synthetic_crops(world, data_.val_seed, s_.val_frames, s_.frame_size, s_.crop_size, false,
+                                     s_.variants, s_.variant_strength, data_.world_seed);
       val_seen_ = subsample(v.seen, s_.val_max);
       val_unseen_ = subsample(v.unseen, s_.val_max);
     } else {
@@ -491,7 +535,8 @@ int run_encoder_eval(const EvalOptions& o) {
     SAKUGA_CHECK(m.data.synthetic, "eval redraw: ", o.model.ckpt,
                  " was trained on a dataset folder; pass --data DIR (its synthetic world is not defined)");
     SAKUGA_CHECK(o.synthetic >= 1, "eval redraw: --synthetic must be at least 1, got ", o.synthetic);
-    crops = synthetic_crops(synthetic_world(m.data), o.seed, o.synthetic, s.frame_size, s.crop_size, false);
+    crops = synthetic_crops(synthetic_world(m.data), o.seed, o.synthetic, s.frame_size, s.crop_size, false, s.variants,
+                            s.variant_strength, m.data.world_seed);
     source = fmt::format("{} synthetic frames of stream {}", o.synthetic, o.seed);
   }
   SAKUGA_CHECK(crops.seen.size() + crops.unseen.size() >= 2, "eval redraw: fewer than two crops in ", source);

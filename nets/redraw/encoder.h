@@ -9,6 +9,7 @@
 // train.seed for training and data.val_seed for validation) or a dataset folder's crops
 // (DIR/crops/<production>/<design>/*.png; held out: DIR/redraw.json's held_out_productions).
 // Every crop is square and brought to encoder.crop_size by area resampling.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,8 @@ struct EncoderSettings {
   int64_t frame_size = 256;        // synthetic frames: H = W
   int64_t train_frames = 720;      // synthetic: frames of stream train.seed (those of held-out productions skipped)
   int64_t val_frames = 160;        // synthetic: frames of stream data.val_seed (every production)
+  int variants = 4;                // synthetic: colour variants per production (ColourVariant; 1 = the world as drawn)
+  double variant_strength = 1.0;   // synthetic: their strength (0 = none)
   int designs_per_batch = 8;       // batch = designs × samples per design, from seen productions
   int samples_per_design = 4;
   int style_refs = 2;              // references per crop: other crops of its production
@@ -71,13 +74,31 @@ struct CropSet {
 // A square image (3, H, H) area-resampled to (3, size, size); another shape is an error naming `where`.
 Tensor prepare_crop(const Tensor& image, int64_t size, const std::string& where);
 
-// Face crops of frames [0, frames) of stream `seed` of the synthetic world, split by
-// production: `seen` (not held out) and `unseen`; with skip_unseen the held-out frames are not drawn.
+// A colour variant of a production (ours): the crops of world production p are drawn in V
+// variants, variant 0 as the world draws it, variant v ≥ 1 regraded by a rotation of the hue
+// about the grey axis (uniform in ±π·min(strength, 1)), per-channel gains (1 ± 0.3·strength)
+// and a gamma (exp(±0.4·strength)), all drawn from (seed, p, v) — the run's data.world_seed. Each variant is a
+// production of its own for the encoder (id p·V + v), held out when p is: so even one held-out
+// production shows several unseen styles, and clustering its crops into designs needs what the
+// production encoder is for.
+struct ColourVariant {
+  double hue = 0;                 // radians
+  std::array<double, 3> gain{1, 1, 1};
+  double gamma = 1;
+};
+ColourVariant colour_variant(uint64_t seed, int production, int variant, double strength);
+// In place on a contiguous (3, H, W) f32 image in [0, 1]: rotate, gain, clamp, gamma.
+void apply_colour_variant(const ColourVariant& c, Tensor& chw);
+
+// Face crops of frames [0, frames) of stream `seed` of the synthetic world (frame i: production
+// i mod P, its variant (i div P) mod V), split by production: `seen` (not held out) and
+// `unseen`; with skip_unseen the held-out frames are not drawn. Production ids: p·V + v.
 struct SplitCrops {
   CropSet seen, unseen;
 };
 SplitCrops synthetic_crops(const data::redraw::World& world, uint64_t seed, int64_t frames, int64_t frame_size,
-                           int64_t crop_size, bool skip_unseen);
+                           int64_t crop_size, bool skip_unseen, int variants = 1, double strength = 0,
+                           uint64_t variant_seed = 0);
 // Every crop of DIR/crops (list_crops), split by DIR's held-out productions.
 SplitCrops dataset_crops(const std::string& dir, int64_t crop_size);
 // Rows [0, n) evenly spaced down to at most `max` rows.
