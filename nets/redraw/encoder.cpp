@@ -28,7 +28,7 @@ namespace sakuga::redraw {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ClusterSettings, method, clusters, threshold, kmeans_restarts, seed)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EncoderSettings, crop_size, frame_size, train_frames, val_frames,
-                                                variants, variant_strength, designs_per_batch, samples_per_design,
+                                                variants, variant_strength, variant_hue, designs_per_batch, samples_per_design,
                                                 style_refs, steps, optim,
                                                 margin, mining, embedding, production_width, cluster, val_fraction,
                                                 val_max, untrained_baseline)
@@ -46,6 +46,8 @@ EncoderSettings encoder_settings(const Config& cfg) {
   SAKUGA_CHECK(s.variants >= 1 && s.variants <= 64, "config encoder.variants: expected 1 … 64, got ", s.variants);
   SAKUGA_CHECK(s.variant_strength >= 0 && s.variant_strength <= 2, "config encoder.variant_strength: expected 0 … 2, got ",
                s.variant_strength);
+  SAKUGA_CHECK(s.variant_hue >= 0 && s.variant_hue <= 0.5, "config encoder.variant_hue: expected 0 … 0.5 (turns), got ",
+               s.variant_hue);
   SAKUGA_CHECK(s.designs_per_batch >= 2, "config encoder.designs_per_batch: expected at least 2 (a triplet needs a negative), got ",
                s.designs_per_batch);
   SAKUGA_CHECK(s.samples_per_design >= 2, "config encoder.samples_per_design: expected at least 2 (a triplet needs a positive), got ",
@@ -131,13 +133,13 @@ CropSet subsample(const CropSet& s, int64_t max) {
   return take(s, rows);
 }
 
-ColourVariant colour_variant(uint64_t world_seed, int production, int variant, double strength) {
+ColourVariant colour_variant(uint64_t world_seed, int production, int variant, double strength, double hue_turns) {
   ColourVariant c;
-  if (variant == 0 || strength == 0) return c;
+  if (variant == 0 || (strength == 0 && hue_turns == 0)) return c;
   Rng rng{mix(world_seed ^ 0x56415249414E5453ull, uint64_t(production) * 1000003ull + uint64_t(variant))};
   auto u = [&](double lo, double hi) { return lo + (hi - lo) * double(rng.next() >> 11) * (1.0 / 9007199254740992.0); };
   constexpr double kPi = 3.14159265358979323846;
-  c.hue = u(-kPi, kPi) * std::min(strength, 1.0);
+  c.hue = u(-kPi, kPi) * 2 * hue_turns;
   for (double& g : c.gain) g = u(1 - 0.3 * strength, 1 + 0.3 * strength);
   c.gamma = std::exp(u(-0.4 * strength, 0.4 * strength));
   return c;
@@ -163,7 +165,8 @@ void apply_colour_variant(const ColourVariant& c, Tensor& chw) {
 }
 
 SplitCrops synthetic_crops(const data::redraw::World& world, uint64_t seed, int64_t frames, int64_t frame_size,
-                           int64_t crop_size, bool skip_unseen, int variants, double strength, uint64_t variant_seed) {
+                           int64_t crop_size, bool skip_unseen, int variants, double strength, uint64_t variant_seed,
+                           double hue_turns) {
   SAKUGA_CHECK(variants >= 1, "synthetic_crops: variants must be at least 1");
   const int P = int(world.productions.size());
   struct One {
@@ -177,7 +180,7 @@ SplitCrops synthetic_crops(const data::redraw::World& world, uint64_t seed, int6
     const int p = int(i % P), v = int((i / P) % variants);
     if (skip_unseen && world.is_held_out(p)) continue;
     const data::redraw::SynthFrame f = data::redraw::synth_frame(world, seed, i, frame_size, frame_size);
-    const ColourVariant cv = colour_variant(variant_seed, p, v, strength);
+    const ColourVariant cv = colour_variant(variant_seed, p, v, strength, hue_turns);
     for (size_t k = 0; k < f.characters.size(); ++k) {
       Tensor im = data::redraw::face_crop(f, k, crop_size).image.contiguous();
       apply_colour_variant(cv, im);
@@ -299,9 +302,9 @@ class EncoderFamily : public harness::Family {
       const data::redraw::World world = synthetic_world(data_);
       if (!quiet) log::info("redraw encoder: drawing {} + {} synthetic frames", s_.train_frames, s_.val_frames);
       train_ = synthetic_crops(world, seed_, s_.train_frames, s_.frame_size, s_.crop_size, true, s_.variants,
-                               s_.variant_strength, data_.world_seed).seen;
+                               s_.variant_strength, data_.world_seed, s_.variant_hue).seen;
       SplitCrops v = synthetic_crops(world, data_.val_seed, s_.val_frames, s_.frame_size, s_.crop_size, false,
-                                     s_.variants, s_.variant_strength, data_.world_seed);
+                                     s_.variants, s_.variant_strength, data_.world_seed, s_.variant_hue);
       val_seen_ = subsample(v.seen, s_.val_max);
       val_unseen_ = subsample(v.unseen, s_.val_max);
     } else {
@@ -536,7 +539,7 @@ int run_encoder_eval(const EvalOptions& o) {
                  " was trained on a dataset folder; pass --data DIR (its synthetic world is not defined)");
     SAKUGA_CHECK(o.synthetic >= 1, "eval redraw: --synthetic must be at least 1, got ", o.synthetic);
     crops = synthetic_crops(synthetic_world(m.data), o.seed, o.synthetic, s.frame_size, s.crop_size, false, s.variants,
-                            s.variant_strength, m.data.world_seed);
+                            s.variant_strength, m.data.world_seed, s.variant_hue);
     source = fmt::format("{} synthetic frames of stream {}", o.synthetic, o.seed);
   }
   SAKUGA_CHECK(crops.seen.size() + crops.unseen.size() >= 2, "eval redraw: fewer than two crops in ", source);

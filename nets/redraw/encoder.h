@@ -36,11 +36,12 @@ struct EncoderSettings {
   int64_t train_frames = 720;      // synthetic: frames of stream train.seed (those of held-out productions skipped)
   int64_t val_frames = 160;        // synthetic: frames of stream data.val_seed (every production)
   int variants = 4;                // synthetic: colour variants per production (ColourVariant; 1 = the world as drawn)
-  double variant_strength = 1.0;   // synthetic: their strength (0 = none)
+  double variant_strength = 1.0;   // synthetic: their gains and gamma (0 = none)
+  double variant_hue = 0.5;        // synthetic: their largest hue rotation, in turns (0 … 0.5)
   int designs_per_batch = 8;       // batch = designs × samples per design, from seen productions
   int samples_per_design = 4;
   int style_refs = 2;              // references per crop: other crops of its production
-  int64_t steps = 360;
+  int64_t steps = 240;
   harness::OptimSpec optim = [] {
     harness::OptimSpec s;
     s.lr = 5e-4;
@@ -76,7 +77,7 @@ Tensor prepare_crop(const Tensor& image, int64_t size, const std::string& where)
 
 // A colour variant of a production (ours): the crops of world production p are drawn in V
 // variants, variant 0 as the world draws it, variant v ≥ 1 regraded by a rotation of the hue
-// about the grey axis (uniform in ±π·min(strength, 1)), per-channel gains (1 ± 0.3·strength)
+// about the grey axis (uniform in ±hue_turns of a turn), per-channel gains (1 ± 0.3·strength)
 // and a gamma (exp(±0.4·strength)), all drawn from (seed, p, v) — the run's data.world_seed. Each variant is a
 // production of its own for the encoder (id p·V + v), held out when p is: so even one held-out
 // production shows several unseen styles, and clustering its crops into designs needs what the
@@ -86,7 +87,7 @@ struct ColourVariant {
   std::array<double, 3> gain{1, 1, 1};
   double gamma = 1;
 };
-ColourVariant colour_variant(uint64_t seed, int production, int variant, double strength);
+ColourVariant colour_variant(uint64_t seed, int production, int variant, double strength, double hue_turns = 0.5);
 // In place on a contiguous (3, H, W) f32 image in [0, 1]: rotate, gain, clamp, gamma.
 void apply_colour_variant(const ColourVariant& c, Tensor& chw);
 
@@ -98,7 +99,7 @@ struct SplitCrops {
 };
 SplitCrops synthetic_crops(const data::redraw::World& world, uint64_t seed, int64_t frames, int64_t frame_size,
                            int64_t crop_size, bool skip_unseen, int variants = 1, double strength = 0,
-                           uint64_t variant_seed = 0);
+                           uint64_t variant_seed = 0, double hue_turns = 0.5);
 // Every crop of DIR/crops (list_crops), split by DIR's held-out productions.
 SplitCrops dataset_crops(const std::string& dir, int64_t crop_size);
 // Rows [0, n) evenly spaced down to at most `max` rows.
