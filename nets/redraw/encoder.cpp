@@ -278,7 +278,8 @@ SetScores score_clusters(const Tensor& emb, const std::vector<int>& designs, con
   SetScores s;
   s.crops = emb.size(0);
   s.designs = int(std::set<int>(designs.begin(), designs.end()).size());
-  const int k = cs.clusters > 0 ? cs.clusters : s.designs;
+  // A fixed k, else the threshold (agglomerative), else as many clusters as true designs.
+  const int k = cs.clusters > 0 ? cs.clusters : cs.threshold > 0 ? 0 : s.designs;
   const std::vector<int> pred = cluster_rows(emb, k, cs);
   s.clusters = int(std::set<int>(pred.begin(), pred.end()).size());
   s.nmi = nmi(designs, pred);

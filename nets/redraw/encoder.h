@@ -24,8 +24,9 @@ namespace sakuga::redraw {
 
 struct ClusterSettings {
   std::string method = "agglomerative";  // kmeans | agglomerative
-  int clusters = 0;        // 0: as many as the true designs of the set (eval) or of training (infer)
-  double threshold = 0;    // agglomerative with clusters 0 in infer: stop at this average cosine distance (> 0)
+  int clusters = 0;        // > 0: this many; 0: by the threshold, else as many as the true designs of the set
+                           // (eval) or the designs of training (infer)
+  double threshold = 0;    // agglomerative with clusters 0: stop at this average cosine distance (> 0)
   int kmeans_restarts = 4;
   uint64_t seed = 0;       // k-means++ seeding
 };
@@ -123,8 +124,9 @@ struct SetScores {
   int64_t crops = 0;
   int designs = 0, clusters = 0;
 };
-// Clusters the rows of emb (N, D) — into `cs.clusters` clusters, or as many as the true designs
-// when 0 — and scores them against `designs`.
+// Clusters the rows of emb (N, D) — into `cs.clusters` clusters when > 0, else up to the
+// distance `cs.threshold` when > 0 (agglomerative), else into as many as the true designs — and
+// scores them against `designs`.
 SetScores score_clusters(const Tensor& emb, const std::vector<int>& designs, const ClusterSettings& cs);
 // The cluster of each row by cs (k > 0 clusters, or agglomerative to cs.threshold when k == 0).
 std::vector<int> cluster_rows(const Tensor& emb, int k, const ClusterSettings& cs);
