@@ -567,6 +567,9 @@ void redraw_infer(CLI::App* cmd, Action& action) {
   cmd->add_option("--json", a.json_file, "detect: write the boxes of every input, by file name");
   cmd->add_option("--out", a.out, "encoder: the embeddings file (f32 embedding (N, 128), rows in input order)");
   cmd->add_flag("--cluster", a.cluster, "encoder: also cluster the crops (printed and written beside --out)");
+  cmd->add_option("--style-ref", a.style_refs,
+                  "encoder: style references, crops of the inputs' production (default: the inputs themselves)")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
   cmd->callback([&action] {
     action = [] {

@@ -34,6 +34,7 @@ struct InferOptions {
   std::vector<std::string> inputs;  // PNG frames (detect) or face crops (encoder)
   std::string json_file;            // detect: the boxes per input file name
   std::string out;                  // encoder: the embeddings (safetensors) / cluster file
+  std::vector<std::string> style_refs;  // encoder: crops of the inputs' production (empty: the inputs)
   bool cluster = false;             // encoder: also cluster the crops
   bool quiet = false;
 };

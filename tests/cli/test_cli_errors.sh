@@ -232,6 +232,19 @@ cp -r "$r" "$tmp/rd-badbox"
 echo '{"boxes": [{"kind": "face", "box": [0, 0, 200, 10]}]}' > "$tmp/rd-badbox/frames/redraw-000000.json"
 expect_error "train redraw detect, a box outside its frame" "redraw-000000.json" "$sakuga" "${rdtrain[@]}" \
   --data "$tmp/rd-badbox"
+# train / eval redraw --stage encoder: a crop folder without designs; a checkpoint of another stage.
+mkdir -p "$tmp/rd-nodesign/crops/0"
+expect_error "train redraw encoder, production folder without designs" "$tmp/rd-nodesign/crops/0" \
+  "$sakuga" train redraw --stage encoder --data "$tmp/rd-nodesign" --out "$tmp/rd-enc-run"
+python3 - "$tmp/rd-detect.safetensors" <<'PY'
+import json, struct, sys
+header = {"__metadata__": {"family": "redraw", "config": json.dumps({"stage": "detect"})},
+          "detector.w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
+h = json.dumps(header).encode()
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + b"\0\0\0\0")
+PY
+expect_error "eval redraw --stage encoder on a detect checkpoint" "a checkpoint of the redraw detect stage, not the encoder stage" \
+  "$sakuga" eval redraw --stage encoder --ckpt "$tmp/rd-detect.safetensors" --synthetic 2
 
 # `sakuga info` says whether kernel launches are synchronised (SAKUGA_SYNC_LAUNCHES=1).
 if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchronised after each launch" &&
