@@ -26,6 +26,7 @@ void add_bench(CLI::App& app, Action& action);
 void add_eval(CLI::App& app, Action& action);
 void add_infer(CLI::App& app, Action& action);
 void add_synth(CLI::App& app, Action& action);
+void add_redraw(CLI::App& app, Action& action);
 void add_blend(CLI::App& app, Action& action);  // redraw post-processing (apps/cmd_blend.cpp)
 
 }  // namespace sakuga::app

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   sakuga::app::add_synth(app, action);
   sakuga::app::add_bench(app, action);
   sakuga::app::add_blend(app, action);
+  sakuga::app::add_redraw(app, action);
 
   try {
     app.parse(argc, argv);

@@ -32,7 +32,7 @@ struct RedrawerLossSettings {
   // G's own output outside the region toward its input (ours): t discards it, but Poisson
   // blending takes its guidance field across the region border from it (data/redraw/blend.h),
   // so it must continue the surroundings.
-  double context = 1;
+  double context = 10;
   int band = 3;  // D_c's boundary band: pixels within this Chebyshev distance of the region border
 };
 
