@@ -11,8 +11,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "data/png.h"
+#include "kernels/device.h"
 #include "data/redraw/synth.h"
 #include "nets/harness/trainer.h"
 #include "nets/redraw/detect.h"
@@ -258,6 +260,65 @@ TEST_CASE("redraw detect: AP@0.5 on hand-made cases") {
   CHECK(average_precision(one, {{}}, 0) == 0.0);
   CHECK(std::isnan(average_precision({{}}, {{det(0, 0, 0, 10, 10, 0.9)}}, 0)));
   CHECK(iou({0, 0, 10, 10}, {5, 0, 15, 10}) == doctest::Approx(1.0 / 3.0));
+}
+
+TEST_CASE("redraw detect: cuda: the detector's loss and gradients agree with the CPU's") {
+  if (device::cuda_device_count() == 0) {
+    MESSAGE("skipped: no GPU answered");
+    return;
+  }
+  // Two 64×64 synthetic frames with their targets; one detector (neck 16, head 16), first on the
+  // CPU, then moved to the GPU: the loss, its parts and the gradients of the heads' last layers
+  // and of the first convolution within tf32 bounds (max-norm relative 2e-2).
+  const data::redraw::World world = data::redraw::make_world(4, 8, 1);
+  std::vector<Tensor> images, heat, pos, size, offset, mask;
+  for (int64_t i = 0; i < 2; ++i) {
+    data::redraw::SynthFrame f = data::redraw::synth_frame(world, 3, i, 64, 64);
+    DetectTargets t = make_targets(scale_boxes(f.boxes, 1.0, 1.0), 64, 64);
+    images.push_back(f.image);
+    heat.push_back(t.heat);
+    pos.push_back(t.pos);
+    size.push_back(t.size);
+    offset.push_back(t.offset);
+    mask.push_back(t.mask);
+  }
+  manual_seed(5);
+  DetectorConfig mc;
+  mc.neck = 16;
+  mc.head = 16;
+  Detector net(mc);
+  const char* watched[] = {"backbone.conv1.weight", "heat.2.weight", "size.2.weight", "offset.2.weight"};
+  auto run = [&](Device dev) {
+    net.to(dev);
+    net.zero_grad();
+    auto on = [&](const std::vector<Tensor>& v) { return ops::stack(v, 0).to(dev); };
+    DetectorOutput o = net.run(on(images));
+    DetectLoss l = detect_loss(o, on(heat), on(pos), on(size), on(offset), on(mask), {1.0, 1.0, 1.0});
+    l.total.backward();
+    std::map<std::string, Tensor> r{{"loss", l.total.cpu()}, {"heat", l.heat.cpu()}, {"size", l.size.cpu()},
+                                    {"offset", l.offset.cpu()}};
+    const auto params = net.named_parameters();
+    for (const auto& [name, p] : params)
+      for (const char* w : watched)
+        if (name == w) r["grad." + name] = p.grad().cpu();
+    return r;
+  };
+  const auto cpu = run(Device::cpu());
+  REQUIRE(cpu.size() == 8);  // 4 losses, 4 gradients
+  const auto gpu = run(Device::cuda(0));
+  for (const auto& [k, want] : cpu) {
+    INFO(k);
+    REQUIRE(gpu.count(k) == 1);
+    const std::vector<double> a = want.to_vector_f64(), b = gpu.at(k).to_vector_f64();
+    REQUIRE(a.size() == b.size());
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      diff = std::max(diff, std::fabs(a[i] - b[i]));
+      scale = std::max(scale, std::fabs(a[i]));
+    }
+    MESSAGE(k, ": max |CUDA - CPU| ", diff, " of max |CPU| ", scale);
+    CHECK(diff <= 2e-2 * scale + 1e-6);
+  }
 }
 
 TEST_CASE("redraw detect: the fixed prior") {

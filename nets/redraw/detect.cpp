@@ -494,7 +494,7 @@ int run_detect_infer(const InferOptions& o) {
     }
     const std::string name = std::filesystem::path(o.inputs[i]).filename().string();
     j[name] = list;
-    if (!o.quiet) log::info("infer redraw detect: {} ({}x{}): {} faces, {} eyes", name, W, H, faces, eyes);
+    if (!o.quiet) log::info("infer redraw detect: {} ({}x{}): {} faces, {} eyes", name, H, W, faces, eyes);
   }
   std::ofstream out(o.json_file);
   SAKUGA_CHECK(out.good(), o.json_file, ": cannot write");
