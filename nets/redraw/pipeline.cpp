@@ -10,6 +10,7 @@
 #include "data/canvas.h"
 #include "data/png.h"
 #include "data/redraw/blend.h"
+#include "data/redraw/dataset.h"
 #include "data/redraw/pairs.h"
 #include "data/resize.h"
 #include "kernels/log.h"
@@ -32,7 +33,7 @@ struct Face {
   double score = 0;
   std::vector<BoxF> eyes;  // eye detections whose centre lies in the face box
   data::redraw::CropWindow window;
-  int cluster = -1;
+  double distance = -1;  // cosine distance of its embedding to the guide's (-1: not embedded, --all)
   bool redrawn = false;
   std::string note;  // why not redrawn
 };
@@ -89,7 +90,8 @@ int run_pipeline(const PipelineOptions& o) {
   ModelSource ms;
   ms.device = o.device;
   ms.ckpt = o.detector;
-  const LoadedDetector det = load_detector(ms);
+  LoadedDetector det;
+  if (!o.use_boxes) det = load_detector(ms);
   const LoadedEncoder enc = load_encoder(o.encoder, {}, {}, dev);
   ModelSource rs = ms;
   rs.ckpt = o.redrawer;
@@ -106,12 +108,29 @@ int run_pipeline(const PipelineOptions& o) {
   fs::create_directories(o.out);
   std::vector<Tensor> frames;
   for (const std::string& f : files) frames.push_back(data::read_png_tensor(f, 3));
+  std::vector<std::vector<data::redraw::LabeledBox>> boxes;
+  if (o.use_boxes) {
+    const std::vector<data::redraw::FrameEntry> entries = data::redraw::read_frames(o.frames);
+    for (const std::string& f : files) {
+      const auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return fs::path(e.image).filename() == fs::path(f).filename(); });
+      SAKUGA_CHECK(it != entries.end(), f, ": no boxes for this frame (--use-boxes reads NAME.json beside NAME.png)");
+      boxes.push_back(it->boxes);
+    }
+  }
 
   // 1. Detect.
   std::vector<Face> faces;
   for (size_t i = 0; i < frames.size(); ++i) {
-    const FramesResult r = detect_frames(*det.net, {frames[i]}, det.settings, o.face_threshold, dev);
     const int64_t H = frames[i].size(1), W = frames[i].size(2);
+    FramesResult r;
+    if (o.use_boxes) {  // the frame's own boxes (score 1)
+      r.detections.emplace_back();
+      for (const data::redraw::LabeledBox& b : boxes.at(i))
+        r.detections[0].push_back({b.kind == data::redraw::BoxKind::face ? 0 : 1,
+                                   BoxF{double(b.box.x0), double(b.box.y0), double(b.box.x1), double(b.box.y1)}, 1.0});
+    } else {
+      r = detect_frames(*det.net, {frames[i]}, det.settings, o.face_threshold, dev);
+    }
     std::vector<BoxF> eyes;
     for (const Detection& d : r.detections[0])
       if (d.kind == 1) eyes.push_back(d.box);
@@ -147,11 +166,17 @@ int run_pipeline(const PipelineOptions& o) {
     }
     set.images = ops::stack(crops, 0);
     const SetEmbeddings e = embed_set(*enc.net, set, enc.settings.style_refs, 0, dev);
-    const int k = enc.settings.cluster.clusters > 0 ? enc.settings.cluster.clusters : enc.designs;
-    const std::vector<int> c = cluster_rows(e.e, std::min<int>(k, int(crops.size())), enc.settings.cluster);
-    for (size_t i = 0; i < faces.size(); ++i) faces[i].cluster = c[i + 1];
-    for (Face& f : faces)
-      if (f.cluster != c[0]) f.note = "another design than the guide's";
+    // Unit rows: the cosine distance of each face to the guide.
+    const std::vector<float> emb = e.e.contiguous().to_vector();
+    const int64_t D = e.e.size(1);
+    for (size_t i = 0; i < faces.size(); ++i) {
+      double dot = 0;
+      for (int64_t k = 0; k < D; ++k) dot += double(emb[size_t(k)]) * double(emb[size_t((int64_t(i) + 1) * D + k)]);
+      faces[i].distance = 1 - dot;
+      if (faces[i].distance > o.match_distance)
+        faces[i].note = fmt::format("another design than the guide's (cosine distance {:.3f} > {:.3f})",
+                                    faces[i].distance, o.match_distance);
+    }
   }
 
   // 3. Redraw, colour transfer, blend.
@@ -203,7 +228,7 @@ int run_pipeline(const PipelineOptions& o) {
         list.push_back({{"box", {f.box.x0, f.box.y0, f.box.x1, f.box.y1}},
                         {"score", f.score},
                         {"eyes", int(f.eyes.size())},
-                        {"cluster", f.cluster},
+                        {"distance", f.distance},
                         {"redrawn", f.redrawn},
                         {"note", f.note}});
     report[name] = list;
