@@ -152,6 +152,22 @@ TEST_CASE("redrawer: G and the patch classifiers' shapes") {
   CHECK(d.forward(rand_uniform({2, 3, 64, 64}, 0.0, 1.0)).shape() == Shape{2, 6, 6, 6});
 }
 
+TEST_CASE("redrawer: the Poisson patch continues G's region one pixel outward") {
+  Tensor g = Tensor::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 3, 3});
+  Tensor m = Tensor::zeros({3, 3}, DType::u8);
+  m.data<uint8_t>()[4] = 1;  // the centre
+  m.data<uint8_t>()[5] = 1;  // and its right neighbour
+  const std::vector<float> e = redraw::border_extended(g, m).to_vector();
+  CHECK(e[4] == 5);  // inside: kept
+  CHECK(e[5] == 6);
+  CHECK(e[1] == 5);  // above the centre: its one inside neighbour
+  CHECK(e[2] == 6);
+  CHECK(e[3] == 5);
+  CHECK(e[0] == 1);  // diagonal only: untouched
+  CHECK(e[8] == 6);  // below the right one
+  CHECK_ERROR(redraw::border_extended(g, Tensor::zeros({2, 3}, DType::u8)), "border_extended");
+}
+
 TEST_CASE("redrawer ops: errors name the argument") {
   const Tensor g = rand_uniform({2, 3, 8, 8}, 0.0, 1.0), m = Tensor::zeros({2, 1, 8, 8});
   CHECK_ERROR(ops::redraw_d_inputs(g, g, Tensor::zeros({2, 1, 4, 8}), m), "'m' must have shape");

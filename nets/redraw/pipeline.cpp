@@ -210,6 +210,7 @@ int run_pipeline(const PipelineOptions& o) {
     }
     Tensor mask = Tensor::zeros({H, W}, DType::u8);
     place_mask(region, f.window, mask);
+    patch = border_extended(patch, mask);  // the blend's guidance across the border: G's own
     if (o.color_transfer) patch = data::redraw::color_transfer(frame, patch, mask);
     const Tensor before = l;
     frame = data::redraw::poisson_blend(frame.to(dev), patch.to(dev), mask.to(dev)).image.to(Device::cpu());

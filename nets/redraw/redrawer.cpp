@@ -82,6 +82,35 @@ RedrawerSettings redrawer_settings(const Config& cfg) {
   return s;
 }
 
+Tensor border_extended(const Tensor& g, const Tensor& mask) {
+  SAKUGA_CHECK(g.dim() == 3 && mask.dim() == 2 && g.size(1) == mask.size(0) && g.size(2) == mask.size(1) &&
+                   mask.dtype() == DType::u8,
+               "border_extended: expected g (C, H, W) and an (H, W) u8 mask, got ", shape_str(g.shape()), " and ",
+               shape_str(mask.shape()));
+  Tensor out = g.contiguous().clone();
+  const int64_t C = g.size(0), H = g.size(1), W = g.size(2), n = H * W;
+  const uint8_t* m = mask.contiguous().data<uint8_t>();
+  const float* src = g.contiguous().data<float>();
+  float* o = out.data<float>();
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      const int64_t i = y * W + x;
+      if (m[i]) continue;
+      int64_t nb[4], k = 0;
+      if (x > 0 && m[i - 1]) nb[k++] = i - 1;
+      if (x + 1 < W && m[i + 1]) nb[k++] = i + 1;
+      if (y > 0 && m[i - W]) nb[k++] = i - W;
+      if (y + 1 < H && m[i + W]) nb[k++] = i + W;
+      if (k == 0) continue;
+      for (int64_t c = 0; c < C; ++c) {
+        float sum = 0;
+        for (int64_t j = 0; j < k; ++j) sum += src[c * n + nb[j]];
+        o[c * n + i] = sum / float(k);
+      }
+    }
+  return out;
+}
+
 Tensor region_l1(const Tensor& a, const Tensor& b, const Tensor& w) {
   const Tensor num = ops::sum(ops::abs(a - b) * w);
   const Tensor den = ops::clamp(ops::sum(w), 1.0, 1e30) * double(a.size(1));

@@ -89,6 +89,13 @@ RedrawerModel load_redrawer(const ModelSource& src);
 // The redrawn crop of G: t = m·G(l, h, m) + (1 − m)·l.
 Tensor redrawn(RedrawGenerator& g, const Tensor& l, const Tensor& h, const Tensor& m);
 
+// G's crop as the Poisson patch of the region `mask` (H, W) u8: g (C, H, W) with every pixel
+// outside the region next to it (4-neighbours) set to the mean of its neighbours inside. The
+// blend's guidance across the region border is then G's own near-zero step, not G's raw output
+// outside the region (which t discards): the blended region meets the frame without a seam and
+// keeps G's gradients inside (ours). CPU.
+Tensor border_extended(const Tensor& g, const Tensor& mask);
+
 // Σ |a − b|·w / (C·Σ w): the mean absolute difference over the pixels of weight w (B, 1, H, W).
 Tensor region_l1(const Tensor& a, const Tensor& b, const Tensor& w);
 

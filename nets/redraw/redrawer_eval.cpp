@@ -5,7 +5,7 @@
 //                    reads the redrawn region; the share read as the target design
 //   lowpass_error    mean |L_σ(t) − L_σ(l)| over the crop: the structure kept from the input
 //   seam_error       mean |f(p) − f(q)| over 4-neighbour pairs p inside, q outside the region,
-//                    after Poisson blending G's output into the input (data/redraw/blend.h);
+//                    after Poisson blending G's output (border_extended) into the input;
 //                    also without blending, and the true redrawing's (the natural level)
 //   l1_truth         mean |t − t*| inside the region, t* the true redrawing
 // Each over the seen and the held-out ("unseen") productions.
@@ -159,9 +159,10 @@ int run_redrawer_eval(const EvalOptions& o) {
         sc.add("l1_truth_input", l1_i[size_t(i)]);
         const Tensor mi = ops::select(ops::select(cpu_m, 0, i), 0, 0).contiguous();
         const Tensor mask_u8 = mi.to(DType::u8);
-        const Tensor blended = data::redraw::poisson_blend(ops::select(cpu_low, 0, i).contiguous(),
-                                                           ops::select(cpu_raw, 0, i).contiguous(), mask_u8)
-                                   .image;
+        const Tensor blended =
+            data::redraw::poisson_blend(ops::select(cpu_low, 0, i).contiguous(),
+                                        border_extended(ops::select(cpu_raw, 0, i).contiguous(), mask_u8), mask_u8)
+                .image;
         auto seam = [&](const Tensor& f, const char* key) {
           double s = 0, c = 0;
           seam_sums(f, mi, s, c);
