@@ -29,10 +29,10 @@ struct RedrawerLossSettings {
   double sigma = 2.0;  // L_σ (redraw.md: 2 px, ours)
   double rec_a = 10, rec_b = 10, rec_c = 10;  // the triple reconstruction weights
   double adv_q = 1, adv_c = 1;                // G's adversarial weights
-  // G's own output outside the region toward its input (ours): t discards it, but Poisson
-  // blending takes its guidance field across the region border from it (data/redraw/blend.h),
-  // so it must continue the surroundings.
-  double context = 10;
+  // G's own output outside the region toward its input (ours): t discards it, but it keeps G's
+  // whole crop a faithful one (measured: weight 10 instead of 1 left the redrawing farther from
+  // the truth, L1 0.117 vs 0.108 after the 900 demo steps).
+  double context = 1;
   int band = 3;  // D_c's boundary band: pixels within this Chebyshev distance of the region border
 };
 
