@@ -12,6 +12,7 @@
 #include <set>
 
 #include "data/png.h"
+#include "data/redraw/synth.h"
 #include "layers/init.h"
 #include "losses/triplet.h"
 #include "nets/harness/trainer.h"
@@ -279,6 +280,34 @@ TEST_CASE("redraw encoder: make_batch is pure in (seed, step), designs × sample
   const SetEmbeddings m = embed_set(net, s.seen, 0, 9, Device::cpu());
   CHECK_FALSE(close(m.e, m.base, 1e-3));
   CHECK(close(embed_set(net, s.seen, 0, 9, Device::cpu(), false).e, m.base, 0));  // the ablation: E = c/|c|
+}
+
+TEST_CASE("redraw encoder: a dataset folder: crops by folder, held-out productions never in a batch") {
+  const std::string dir = temp_dir("dataset");
+  data::redraw::SynthOptions o;
+  o.count = 24;
+  o.height = o.width = 128;
+  o.productions = 3;
+  o.designs = 4;
+  o.held_out = 1;
+  o.crop_size = 40;  // not the model's 32: area-resampled when read
+  data::redraw::write_redraw_dataset(dir, o);
+  Config c = tiny();
+  c.set("data.synthetic=false");
+  c.set("data.dir=" + Json(dir).dump());
+  auto fam = make_encoder_family(c, Device::cpu(), true);
+  INFO(fam->describe());
+  CHECK(fam->describe().find("2 seen productions") != std::string::npos);
+  for (int64_t step : {0, 3}) {
+    const harness::Batch b = fam->make_batch(step);
+    CHECK(b.at("x").shape() == Shape{8, 3, 32, 32});
+    for (int32_t p : b.at("production").to_vector_i32()) CHECK(p != 2);
+  }
+  const SplitCrops all = dataset_crops(dir, 32);
+  CHECK(all.unseen.size() > 0);
+  for (int p : all.unseen.production) CHECK(p == 2);
+  for (const auto& n : all.seen.names) CHECK(n.find("/crops/2/") == std::string::npos);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("redraw encoder: colour variants: variant 0 is the identity, the others a pure function of (seed, p, v)") {
