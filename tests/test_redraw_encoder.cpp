@@ -12,6 +12,7 @@
 #include <set>
 
 #include "data/png.h"
+#include "data/redraw/synth.h"
 #include "layers/init.h"
 #include "losses/triplet.h"
 #include "nets/harness/trainer.h"
@@ -265,6 +266,48 @@ TEST_CASE("redraw encoder: make_batch is pure in (seed, step), designs × sample
     CHECK(test::same_bytes(ops::select(v.seen.images, 0, i).contiguous(), ops::select(s.seen.images, 0, i).contiguous()) == v0);
   }
   CHECK(reference_indices(s.seen, 2, 3, 9) == reference_indices(s.seen, 2, 3, 9));
+  // embed_set: one (A, b) per production (refs 0) or references per crop; at the zero-initialised
+  // head both give E = c/|c|.
+  manual_seed(1);
+  StyleEncoder net(EncoderNetConfig{128, 8});
+  net.eval();
+  for (int refs : {0, 2}) {
+    const SetEmbeddings e = embed_set(net, s.seen, refs, 9, Device::cpu());
+    CHECK(e.e.shape() == Shape{s.seen.size(), 128});
+    CHECK(close(e.e, e.base, 1e-5));
+  }
+  nn::init::normal_(net.production->head->weight, 0, 0.1);
+  const SetEmbeddings m = embed_set(net, s.seen, 0, 9, Device::cpu());
+  CHECK_FALSE(close(m.e, m.base, 1e-3));
+  CHECK(close(embed_set(net, s.seen, 0, 9, Device::cpu(), false).e, m.base, 0));  // the ablation: E = c/|c|
+}
+
+TEST_CASE("redraw encoder: a dataset folder: crops by folder, held-out productions never in a batch") {
+  const std::string dir = temp_dir("dataset");
+  data::redraw::SynthOptions o;
+  o.count = 24;
+  o.height = o.width = 128;
+  o.productions = 3;
+  o.designs = 4;
+  o.held_out = 1;
+  o.crop_size = 40;  // not the model's 32: area-resampled when read
+  data::redraw::write_redraw_dataset(dir, o);
+  Config c = tiny();
+  c.set("data.synthetic=false");
+  c.set("data.dir=" + Json(dir).dump());
+  auto fam = make_encoder_family(c, Device::cpu(), true);
+  INFO(fam->describe());
+  CHECK(fam->describe().find("2 seen productions") != std::string::npos);
+  for (int64_t step : {0, 3}) {
+    const harness::Batch b = fam->make_batch(step);
+    CHECK(b.at("x").shape() == Shape{8, 3, 32, 32});
+    for (int32_t p : b.at("production").to_vector_i32()) CHECK(p != 2);
+  }
+  const SplitCrops all = dataset_crops(dir, 32);
+  CHECK(all.unseen.size() > 0);
+  for (int p : all.unseen.production) CHECK(p == 2);
+  for (const auto& n : all.seen.names) CHECK(n.find("/crops/2/") == std::string::npos);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("redraw encoder: colour variants: variant 0 is the identity, the others a pure function of (seed, p, v)") {
@@ -336,6 +379,22 @@ TEST_CASE("redraw encoder: a short run lowers the triplet loss") {
   for (const char* k : {"val_loss", "nmi_seen", "ari_seen", "purity_seen", "nmi_unseen", "ari_unseen",
                         "purity_unseen", "base_nmi_seen", "base_nmi_unseen", "untrained_nmi_unseen"})
     CHECK_MESSAGE(s.last_eval.count(k) == 1, k);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("redraw encoder: the ablation production_map false trains c(x) alone") {
+  const std::string dir = temp_dir("ablation");
+  Config c = tiny(3);
+  c.set("encoder.production_map=false");
+  c.set("encoder.untrained_baseline=false");
+  harness::RunSummary s = harness::train(*make_encoder_family(c, Device::cpu(), true), quiet(dir));
+  REQUIRE(s.scalars["loss"].size() == 3);
+  for (const char* k : {"nmi_seen", "ari_seen", "nmi_unseen", "ari_unseen"})
+    CHECK(s.last_eval.at(k) == s.last_eval.at(std::string("base_") + k));  // E is c/|c|
+  CHECK(s.last_eval.count("untrained_nmi_seen") == 0);
+  // The production encoder never gets a gradient: its head stays at its zero start.
+  const auto ck = io::load_safetensors(dir + "/checkpoints/last.safetensors").tensors;
+  for (float v : ck.at("encoder.production.head.weight").to_vector()) REQUIRE(v == 0.f);
   fs::remove_all(dir);
 }
 

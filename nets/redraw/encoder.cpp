@@ -29,8 +29,8 @@ namespace sakuga::redraw {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ClusterSettings, method, clusters, threshold, kmeans_restarts, seed)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EncoderSettings, crop_size, frame_size, train_frames, val_frames,
                                                 variants, variant_strength, variant_hue, designs_per_batch, samples_per_design,
-                                                style_refs, steps, optim,
-                                                margin, mining, embedding, production_width, cluster, val_fraction,
+                                                style_refs, eval_refs, steps, optim,
+                                                margin, mining, embedding, production_width, production_map, cluster, val_fraction,
                                                 val_max, untrained_baseline)
 
 Json encoder_defaults() { return Json(EncoderSettings{}); }
@@ -53,6 +53,7 @@ EncoderSettings encoder_settings(const Config& cfg) {
   SAKUGA_CHECK(s.samples_per_design >= 2, "config encoder.samples_per_design: expected at least 2 (a triplet needs a positive), got ",
                s.samples_per_design);
   SAKUGA_CHECK(s.style_refs >= 1 && s.style_refs <= 64, "config encoder.style_refs: expected 1 … 64, got ", s.style_refs);
+  SAKUGA_CHECK(s.eval_refs >= 0 && s.eval_refs <= 64, "config encoder.eval_refs: expected 0 … 64, got ", s.eval_refs);
   SAKUGA_CHECK(s.steps >= 1, "config encoder.steps: expected at least 1, got ", s.steps);
   harness::validate(s.optim, "encoder.optim");
   SAKUGA_CHECK(s.margin > 0, "config encoder.margin: expected > 0, got ", s.margin);
@@ -244,7 +245,7 @@ Tensor embed_content(ContentEncoder& net, const CropSet& s, Device dev) {
   return ops::concat(out, 0);
 }
 
-SetEmbeddings embed_set(StyleEncoder& net, const CropSet& s, int refs, uint64_t seed, Device dev) {
+SetEmbeddings embed_set(StyleEncoder& net, const CropSet& s, int refs, uint64_t seed, Device dev, bool production_map) {
   NoGradGuard ng;
   SAKUGA_CHECK(s.size() >= 1, "encoder: an empty crop set");
   // c(x) and the production encoder's features g of every crop once; a crop's references are
@@ -256,12 +257,42 @@ SetEmbeddings embed_set(StyleEncoder& net, const CropSet& s, int refs, uint64_t 
     gs.push_back(net.production->features(x));
   }
   Tensor c = ops::concat(cs, 0), g = ops::concat(gs, 0);  // (N, E), (N, 4w)
-  std::vector<int32_t> idx;
-  for (int64_t i = 0; i < s.size(); ++i)
-    for (int64_t j : reference_indices(s, i, refs, seed)) idx.push_back(int32_t(j));
-  Tensor ref = ops::reshape(ops::index_select(g, 0, Tensor::from_vector_i32(idx, {int64_t(idx.size())}, dev)),
-                            {s.size(), refs, g.size(1)});
-  return {net.embed_from(c, ref).cpu(), losses::l2_normalize(c).cpu()};
+  Tensor ref;
+  if (refs > 0) {
+    std::vector<int32_t> idx;
+    for (int64_t i = 0; i < s.size(); ++i)
+      for (int64_t j : reference_indices(s, i, refs, seed)) idx.push_back(int32_t(j));
+    ref = ops::reshape(ops::index_select(g, 0, Tensor::from_vector_i32(idx, {int64_t(idx.size())}, dev)),
+                       {s.size(), refs, g.size(1)});
+  } else {
+    // One estimate per production: the mean of g over its crops in the set (at most 64, evenly
+    // spaced), the same for each of its crops.
+    const int64_t F = g.size(1);
+    const std::vector<float> gv = g.contiguous().to_vector();
+    std::map<int, std::vector<int64_t>> rows;
+    for (int64_t i = 0; i < s.size(); ++i) rows[s.production[size_t(i)]].push_back(i);
+    std::map<int, std::vector<float>> mean;
+    for (const auto& [p, r] : rows) {
+      const int64_t n = std::min<int64_t>(64, int64_t(r.size()));
+      std::vector<double> acc(static_cast<size_t>(F), 0.0);
+      for (int64_t k = 0; k < n; ++k) {
+        const int64_t i = r[size_t(k * int64_t(r.size()) / n)];
+        for (int64_t f = 0; f < F; ++f) acc[size_t(f)] += gv[size_t(i * F + f)];
+      }
+      std::vector<float> m(static_cast<size_t>(F));
+      for (int64_t f = 0; f < F; ++f) m[size_t(f)] = float(acc[size_t(f)] / double(n));
+      mean[p] = m;
+    }
+    std::vector<float> all;
+    all.reserve(size_t(s.size() * F));
+    for (int64_t i = 0; i < s.size(); ++i) {
+      const auto& m = mean.at(s.production[size_t(i)]);
+      all.insert(all.end(), m.begin(), m.end());
+    }
+    ref = Tensor::from_vector(all, {s.size(), 1, F}, g.dtype(), dev);
+  }
+  Tensor base = losses::l2_normalize(c).cpu();
+  return {production_map ? net.embed_from(c, ref).cpu() : base, base};
 }
 
 std::vector<int> cluster_rows(const Tensor& emb, int k, const ClusterSettings& cs) {
@@ -392,7 +423,7 @@ class EncoderFamily : public harness::Family {
 
   void step(const harness::Batch& b, harness::StepContext& ctx) override {
     const std::vector<int32_t> d = b.at("design").to_vector_i32();
-    Tensor e = net_->embed(b.at("x"), b.at("refs"));
+    Tensor e = s_.production_map ? net_->embed(b.at("x"), b.at("refs")) : net_->baseline(b.at("x"));
     Tensor loss = losses::triplet_loss(e, std::vector<int>(d.begin(), d.end()), s_.margin, mining_);
     ctx.dump("embedding", e);
     ctx.dump("loss", loss);
@@ -403,12 +434,12 @@ class EncoderFamily : public harness::Family {
   harness::EvalReport evaluate(harness::EvalContext& ctx) override {
     net_->eval();
     harness::EvalReport r;
-    const SetEmbeddings seen = embed_set(*net_, val_seen_, s_.style_refs, data_.val_seed, ctx.device);
+    const SetEmbeddings seen = embed_set(*net_, val_seen_, s_.eval_refs, data_.val_seed, ctx.device, s_.production_map);
     r.metrics["val_loss"] = losses::triplet_loss(seen.e, val_seen_.design, s_.margin, mining_).item();
     put(r.metrics, "", "seen", score_clusters(seen.e, val_seen_.design, s_.cluster));
     put(r.metrics, "base_", "seen", score_clusters(seen.base, val_seen_.design, s_.cluster));
     if (val_unseen_.size() >= 2) {
-      const SetEmbeddings un = embed_set(*net_, val_unseen_, s_.style_refs, data_.val_seed, ctx.device);
+      const SetEmbeddings un = embed_set(*net_, val_unseen_, s_.eval_refs, data_.val_seed, ctx.device, s_.production_map);
       if (val_unseen_.designs() >= 2)
         r.metrics["val_loss_unseen"] = losses::triplet_loss(un.e, val_unseen_.design, s_.margin, mining_).item();
       put(r.metrics, "", "unseen", score_clusters(un.e, val_unseen_.design, s_.cluster));
@@ -435,9 +466,10 @@ class EncoderFamily : public harness::Family {
   std::string describe() const override {
     return fmt::format(
         "redraw encoder: E(x, p) = A(p)·c(x) + b(p), ResNet-18 c(x) on {} px crops → {}, production encoder w={} over "
-        "{} style reference(s); {} training crops ({} seen productions, {} designs; batch {} designs × {}), validation "
+        "{} style reference(s){}; {} training crops ({} seen productions, {} designs; batch {} designs × {}), validation "
         "{} seen / {} unseen crops; triplet ({}, margin {}); {} clustering; {} parameters, {}, {} steps",
-        s_.crop_size, s_.embedding, s_.production_width, s_.style_refs, train_.size(), by_production_.size(),
+        s_.crop_size, s_.embedding, s_.production_width, s_.style_refs,
+        s_.production_map ? "" : " (ablated: E = c/|c|, production_map false)", train_.size(), by_production_.size(),
         designs_.size(), batch_designs_, s_.samples_per_design, val_seen_.size(), val_unseen_.size(), s_.mining,
         s_.margin, s_.cluster.method, net_->num_parameters(), device().str(), parts().total_steps());
   }
@@ -562,7 +594,7 @@ int run_encoder_eval(const EvalOptions& o) {
       fmt::print("  {:<8} (fewer than two crops)\n", name);
       continue;
     }
-    const SetEmbeddings e = embed_set(*m.net, *set, s.style_refs, m.data.val_seed, dev);
+    const SetEmbeddings e = embed_set(*m.net, *set, s.eval_refs, m.data.val_seed, dev, s.production_map);
     const SetScores se = score_clusters(e.e, set->design, s.cluster), sb = score_clusters(e.base, set->design, s.cluster),
                     su = score_clusters(embed_content(init, *set, dev), set->design, s.cluster);
     out[name] = scores_json(se);
@@ -605,7 +637,9 @@ int run_encoder_infer(const InferOptions& o) {
   std::vector<Tensor> es;
   for (int64_t b = 0; b < x.size(0); b += 64) {
     Tensor c = (*m.net->content)(ops::slice(x, 0, b, std::min(x.size(0), b + 64)).contiguous().to(dev));
-    es.push_back(m.net->embed_from(c, ops::expand(g, {c.size(0), g.size(1), g.size(2)})).cpu());
+    es.push_back((m.settings.production_map ? m.net->embed_from(c, ops::expand(g, {c.size(0), g.size(1), g.size(2)}))
+                                            : losses::l2_normalize(c))
+                     .cpu());
   }
   const Tensor emb = ops::concat(es, 0).contiguous();  // (N, E)
   Json names = o.inputs;

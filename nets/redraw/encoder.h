@@ -41,7 +41,9 @@ struct EncoderSettings {
   double variant_hue = 0.5;        // synthetic: their largest hue rotation, in turns (0 … 0.5)
   int designs_per_batch = 8;       // batch = designs × samples per design, from seen productions
   int samples_per_design = 4;
-  int style_refs = 2;              // references per crop: other crops of its production
+  int style_refs = 2;              // training: references per crop, other crops of its production
+  int eval_refs = 0;               // evaluation: 0 = one estimate per production, the mean over its crops in the
+                                   // set (at most 64); > 0: that many other crops per crop
   int64_t steps = 240;
   harness::OptimSpec optim = [] {
     harness::OptimSpec s;
@@ -55,6 +57,7 @@ struct EncoderSettings {
   std::string mining = "hard";     // hard | all (losses/triplet.h)
   int64_t embedding = 128;
   int64_t production_width = 32;
+  bool production_map = true;      // false: the ablation E = c(x)/‖c(x)‖ trained alone (the production encoder unused)
   ClusterSettings cluster;
   double val_fraction = 0.2;       // dataset folder: share of each seen (production, design) kept for validation
   int64_t val_max = 400;           // at most this many crops per validation set (evenly spaced)
@@ -111,11 +114,15 @@ CropSet subsample(const CropSet& s, int64_t max);
 std::vector<int64_t> reference_indices(const CropSet& s, int64_t i, int refs, uint64_t seed);
 
 // E and the baseline c(x)/‖c(x)‖ of every crop of a set (in eval batches), each (N, embedding)
-// on the CPU; references per reference_indices(seed).
+// on the CPU. refs > 0: each crop's references per reference_indices(seed); refs = 0: the
+// production encoder's features averaged over the production's crops in the set (at most 64,
+// evenly spaced), one (A, b) per production.
 struct SetEmbeddings {
   Tensor e, base;
 };
-SetEmbeddings embed_set(StyleEncoder& net, const CropSet& s, int refs, uint64_t seed, Device dev);
+// With production_map false, e = base (the ablated model).
+SetEmbeddings embed_set(StyleEncoder& net, const CropSet& s, int refs, uint64_t seed, Device dev,
+                        bool production_map = true);
 // c(x)/‖c(x)‖ alone.
 Tensor embed_content(ContentEncoder& net, const CropSet& s, Device dev);
 
