@@ -33,7 +33,7 @@ const std::vector<FamilyEntry>& families() {
                  "Re:Draw eye redrawing: --stage detect (faces/eyes), encoder (style-aware clustering), "
                  "redrawer (G vs D_q and D_c)",
                  redraw::default_config, redraw::make_family,
-                 "python3 bench/torch_redraw_train.py --sakuga-json <--json file> (--stage redrawer)"});
+                 "python3 bench/torch_redraw_train.py --sakuga-json <--json file> (any --stage)"});
     v.push_back({"fashion-mnist", "small CNN on Fashion-MNIST (Debian dataset-fashion-mnist)", fmnist::default_config,
                  [](const Config& cfg, Device dev, bool) { return fmnist::make_family(cfg, dev); },
                  "python3 bench/torch_fmnist_train.py --sakuga-json <--json file>"});
