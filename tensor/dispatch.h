@@ -36,6 +36,10 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
 void check_float(const char* op, const Tensor& t, const char* arg);
 void check_dim(const char* op, const Tensor& t, int64_t dim, const char* arg);
+// t is defined and on ref's device with ref's dtype.
+void check_like(const char* op, const Tensor& ref, const Tensor& t, const char* arg);
+// t is used as a constant (weights, noise, masks): an error if a gradient toward it is wanted.
+void check_constant(const char* op, const Tensor& t, const char* arg);
 // Normalise a possibly negative dim for a tensor of rank `ndim`.
 int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim);
 

@@ -372,6 +372,15 @@ void check_dim(const char* op, const Tensor& t, int64_t dim, const char* arg) {
   SAKUGA_CHECK(t.dim() == dim, op, ": '", arg, "' must have ", dim, " dimensions, got shape ",
                shape_str(t.shape()));
 }
+void check_like(const char* op, const Tensor& ref, const Tensor& t, const char* arg) {
+  check_defined(op, t, arg);
+  check_same_device(op, ref, t);
+  check_same_dtype(op, ref, t);
+}
+void check_constant(const char* op, const Tensor& t, const char* arg) {
+  SAKUGA_CHECK(!(grad_enabled() && t.requires_grad()), op, ": the gradient with respect to '", arg,
+               "' is not implemented (pass ", arg, ".detach())");
+}
 int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim) {
   int64_t d = dim < 0 ? dim + ndim : dim;
   SAKUGA_CHECK(d >= 0 && d < std::max<int64_t>(ndim, 1), op, ": dim ", dim, " out of range for rank ", ndim);

@@ -22,6 +22,7 @@
 #include "nets/redraw/tools.h"
 #include "tensor/ops.h"
 #include "tensor/safetensors.h"
+#include "tests/run_util.h"
 #include "tests/test_util.h"
 
 using namespace sakuga;
@@ -30,19 +31,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("sakuga-redraw-detect-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return test::temp_dir("redraw-detect", name); }
 
-harness::RunOptions quiet(const std::string& out) {
-  harness::RunOptions o;
-  o.out = out;
-  o.family = "redraw";
-  o.quiet = true;
-  return o;
-}
+harness::RunOptions quiet(const std::string& out) { return test::quiet_run(out, "redraw"); }
 
 // 64×64 synthetic frames, batch 2, a narrow neck and heads.
 Config tiny(int64_t steps) {

@@ -19,11 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("sakuga-redraw-pipeline-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return test::temp_dir("redraw-pipeline", name); }
 
 // A two-step run of `stage` with the test-size overrides; returns its last checkpoint.
 std::string train_stage(const std::string& dir, const std::string& stage, const char* overrides) {

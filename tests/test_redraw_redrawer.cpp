@@ -18,6 +18,7 @@
 #include "tensor/ops.h"
 #include "tensor/ops/redraw.h"
 #include "tensor/safetensors.h"
+#include "tests/run_util.h"
 #include "tests/test_util.h"
 
 using namespace sakuga;
@@ -26,19 +27,9 @@ namespace rd = sakuga::data::redraw;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("sakuga-redrawer-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return test::temp_dir("redrawer", name); }
 
-harness::RunOptions quiet(const std::string& out) {
-  harness::RunOptions o;
-  o.out = out;
-  o.family = "redraw";
-  o.quiet = true;
-  return o;
-}
+harness::RunOptions quiet(const std::string& out) { return test::quiet_run(out, "redraw"); }
 
 // 32 px crops, 3 levels of 4 channels, batch 2.
 Config tiny(int64_t steps) {

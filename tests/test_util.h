@@ -2,7 +2,10 @@
 // Helpers shared by the unit tests.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -10,6 +13,14 @@
 #include "tensor/safetensors.h"
 
 namespace sakuga::test {
+
+// A fresh path (removed if it exists) in the system's temp folder: sakuga-LABEL-NAME-PID.
+inline std::string temp_dir(const std::string& label, const std::string& name) {
+  const std::filesystem::path p =
+      std::filesystem::temp_directory_path() / ("sakuga-" + label + "-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  return p.string();
+}
 
 // The message of the sakuga::Error that f throws, or "" when it throws none.
 inline std::string error_of(const std::function<void()>& f) {

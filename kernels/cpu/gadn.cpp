@@ -14,23 +14,7 @@ namespace sakuga::kernels::cpu {
 
 namespace {
 
-constexpr int64_t kChunk = 4096;
-
-// Σ_k term(k) for k in [0, n), chunked as described above (term may also write outputs).
-template <class F>
-double chunked_sum(int64_t n, F&& term) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  std::vector<double> partial(size_t(chunks), 0.0);
-  double* out = partial.data();
-  parallel_for(n, kChunk, [=, &term](int64_t lo, int64_t hi) {
-    double s = 0;
-    for (int64_t k = lo; k < hi; ++k) s += term(k);
-    out[lo / kChunk] = s;
-  });
-  double total = 0;
-  for (double s : partial) total += s;
-  return total;
-}
+constexpr int64_t kChunk = 4096;  // terms per chunk of chunked_sum (kernels/cpu/parallel.h)
 
 }  // namespace
 
@@ -38,7 +22,7 @@ template <class T>
 void pixel_l2_forward(const T* g, const T* x, const T* w, int64_t B, int64_t C, int64_t P, T* loss, T* d) {
   const double inv_b = 1.0 / double(B), uniform_w = 1.0 / double(P);
   // k = b·P + p runs over the pixels of the batch.
-  const double total = chunked_sum(B * P, [&](int64_t k) {
+  const double total = chunked_sum(B * P, kChunk, [&](int64_t k) {
     const int64_t b = k / P, p = k - b * P;
     const T* gp = g + b * C * P + p;
     const T* xp = x + b * C * P + p;
@@ -62,7 +46,7 @@ void pixel_l2_forward(const T* g, const T* x, const T* w, int64_t B, int64_t C, 
 
 template <class T>
 void gaussian_kl_forward(const T* mu, const T* sigma, const T* eps, const T* w, int64_t B, int64_t Z, T* z, T* kl) {
-  const double total = chunked_sum(B * Z, [&](int64_t k) {
+  const double total = chunked_sum(B * Z, kChunk, [&](int64_t k) {
     const T m = mu[k], s = sigma[k];
     z[k] = eps ? m + s * eps[k] : m;
     const T term = (m * m + s * s) * T(0.5) - std::log(s) - T(0.5);

@@ -13,7 +13,9 @@
 // Results never depend on the thread count: chunk boundaries are a function of the loop size
 // and the grain only, every chunk writes its own outputs, and GEMMs are split into the same
 // sub-products for any count (each element keeps its K-summation order).
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 #include <type_traits>
 
 namespace sakuga::kernels::cpu {
@@ -55,6 +57,25 @@ void parallel_for(int64_t n, int64_t grain, F&& f) {
         local(b, e);
       },
       const_cast<void*>(static_cast<const void*>(&f)));
+}
+
+// Σ_k term(k) for k in [0, n), deterministically: fixed chunks of `chunk` terms, each summed in
+// double in increasing k on whichever thread runs it, the chunk sums added in chunk order — so
+// the result depends on n and chunk only, never on the thread count. term may also write
+// outputs (the fused losses write their gradients on the way).
+template <class F>
+double chunked_sum(int64_t n, int64_t chunk, F&& term) {
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  std::vector<double> partial(size_t(std::max<int64_t>(chunks, 0)), 0.0);
+  double* out = partial.data();
+  parallel_for(n, chunk, [=, &term](int64_t lo, int64_t hi) {
+    double s = 0;
+    for (int64_t k = lo; k < hi; ++k) s += term(k);
+    out[lo / chunk] = s;
+  });
+  double total = 0;
+  for (double v : partial) total += v;
+  return total;
 }
 
 // Grain for loops whose items cost about `work_per_item` elementary operations: chunks of about

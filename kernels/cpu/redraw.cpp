@@ -17,28 +17,13 @@ namespace {
 
 constexpr int64_t kChunk = 2048;
 
-template <class F>
-double chunked_sum(int64_t n, F&& term) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  std::vector<double> partial(size_t(chunks), 0.0);
-  double* out = partial.data();
-  parallel_for(n, kChunk, [=, &term](int64_t lo, int64_t hi) {
-    double s = 0;
-    for (int64_t k = lo; k < hi; ++k) s += term(k);
-    out[lo / kChunk] = s;
-  });
-  double total = 0;
-  for (double s : partial) total += s;
-  return total;
-}
-
 // The patch cross-entropy of one discriminator: Σ over its B·P patches (d written when set).
 template <class T>
 double patch_ce_sum(const T* a, const int32_t* y, int64_t B, int64_t K, int64_t P, T* d) {
   for (int64_t b = 0; b < B; ++b)
     SAKUGA_CHECK(y[b] >= 0 && y[b] < K, "patch_ce_pair: label ", y[b], " of image ", b, " is outside [0, ", K, ")");
   const double scale = 1.0 / double(B * P);
-  return chunked_sum(B * P, [&](int64_t k) {
+  return chunked_sum(B * P, kChunk, [&](int64_t k) {
     const int64_t b = k / P, p = k - b * P;
     const T* ap = a + b * K * P + p;
     T mx = ap[0];

@@ -27,14 +27,6 @@ constexpr int kBlock = 256;
 // SMs idle at the usual loss sizes (8×256² pixels: 32 blocks); 4096 gives 128 there.
 constexpr int64_t kMinChunk = 4096;
 
-// One group of n elements, cut into chunks of at least kMinChunk (at most kTargetBlocks).
-group::Plan flat_plan(int64_t n) {
-  group::Plan p = group::make_plan(1, 1, n);
-  p.chunks = std::clamp<int64_t>((n + kMinChunk - 1) / kMinChunk, 1, group::kTargetBlocks);
-  p.chunk = (n + p.chunks - 1) / p.chunks;
-  return p;
-}
-
 // out[0] = scale · Σ of the chunk sums (in chunk order, in double).
 template <class T>
 __global__ void finish_kernel(const float* __restrict__ partial, group::Plan p, double scale, T* out) {
@@ -103,7 +95,7 @@ __global__ void gaussian_kl_backward_kernel(const T* mu, const T* sigma, const T
 // Runs the reduction of `term` over n elements and writes scale · Σ to out.
 template <class T, class F>
 void reduce_to(int64_t n, const F& term, double scale, T* out, Stream s) {
-  const group::Plan p = flat_plan(n);
+  const group::Plan p = group::flat_plan(n, kMinChunk);
   sakuga::cuda::Workspace ws(size_t(p.blocks()) * sizeof(float), sakuga::cuda::current_device());
   float* partial = static_cast<float*>(ws.get());
   group::launch_partial<1>(p, term, partial, s);

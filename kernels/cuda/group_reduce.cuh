@@ -46,6 +46,16 @@ inline Plan make_plan(int64_t N, int64_t G, int64_t S) {
   return p;
 }
 
+// One group of n elements (a loss over a whole tensor), cut into chunks of at least min_chunk
+// elements, at most kTargetBlocks of them. make_plan's kMinChunk (16384) would leave most SMs
+// idle at the usual loss sizes, so fused losses pick a smaller one.
+inline Plan flat_plan(int64_t n, int64_t min_chunk) {
+  Plan p = make_plan(1, 1, n);
+  p.chunks = std::clamp<int64_t>((n + min_chunk - 1) / min_chunk, 1, kTargetBlocks);
+  p.chunk = (n + p.chunks - 1) / p.chunks;
+  return p;
+}
+
 template <int K>
 struct Sums {
   float v[K];

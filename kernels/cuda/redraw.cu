@@ -126,9 +126,7 @@ void patch_ce_pair_forward(DType dtype, const void* aq, const int32_t* yq, int64
                            Stream s) {
   SAKUGA_CHECK(B > 0 && Kq > 0 && Pq > 0 && Kc > 0 && Pc > 0, "patch_ce_pair_forward: empty input");
   const int64_t nq = B * Pq, n = nq + B * Pc;
-  group::Plan p = group::make_plan(1, 1, n);
-  p.chunks = std::clamp<int64_t>((n + kMinChunk - 1) / kMinChunk, 1, group::kTargetBlocks);
-  p.chunk = (n + p.chunks - 1) / p.chunks;
+  const group::Plan p = group::flat_plan(n, kMinChunk);
   sakuga::cuda::dispatch_float_bf16("patch_ce_pair_forward", dtype, [&](auto tag) {
     using T = decltype(tag);
     const PatchPairTerm<T> term{static_cast<const T*>(aq), yq, static_cast<const T*>(ac), yc,

@@ -17,18 +17,6 @@ namespace sakuga::ops {
 
 namespace {
 
-// A tensor argument that is used as a constant (weights, noise).
-void check_constant(const char* op, const Tensor& t, const char* arg) {
-  SAKUGA_CHECK(!(grad_enabled() && t.requires_grad()), op, ": the gradient with respect to '", arg,
-               "' is not implemented (pass ", arg, ".detach())");
-}
-
-void check_like(const char* op, const Tensor& ref, const Tensor& t, const char* arg) {
-  check_defined(op, t, arg);
-  check_same_device(op, ref, t);
-  check_same_dtype(op, ref, t);
-}
-
 [[maybe_unused]] const void* raw_or_null(const Tensor& t) { return t.defined() ? t.raw() : nullptr; }
 template <class T>
 const T* data_or_null(const Tensor& t) {

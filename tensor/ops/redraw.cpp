@@ -17,17 +17,6 @@ namespace sakuga::ops {
 
 namespace {
 
-void check_constant(const char* op, const Tensor& t, const char* arg) {
-  SAKUGA_CHECK(!(grad_enabled() && t.requires_grad()), op, ": the gradient with respect to '", arg,
-               "' is not implemented (pass ", arg, ".detach())");
-}
-
-void check_like(const char* op, const Tensor& ref, const Tensor& t, const char* arg) {
-  check_defined(op, t, arg);
-  check_same_device(op, ref, t);
-  check_same_dtype(op, ref, t);
-}
-
 void check_labels(const char* op, const Tensor& logits, const Tensor& labels, const char* arg) {
   check_defined(op, labels, arg);
   check_same_device(op, logits, labels);
