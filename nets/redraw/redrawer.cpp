@@ -130,6 +130,16 @@ RedrawerData::RedrawerData(const RedrawerSettings& s, const DataSettings& d) : s
     for (int k = 0; k < d.designs; ++k) guides_.push_back(data::redraw::guide_crop(world_, p, k, s.crops.size));
 }
 
+namespace {
+
+// The discriminators' labels of [real ‖ fake]: the real ones, then the fake class `fake` for each.
+std::vector<int32_t> with_fakes(std::vector<int32_t> real, int fake) {
+  real.resize(2 * real.size(), fake);
+  return real;
+}
+
+}  // namespace
+
 harness::Batch RedrawerData::batch(uint64_t seed, const std::vector<int64_t>& ids, const std::vector<int>& productions,
                                    double other_design) const {
   data::redraw::RedrawSampleOptions o;
@@ -167,14 +177,16 @@ harness::Batch RedrawerData::batch(uint64_t seed, const std::vector<int64_t>& id
           {"region", ops::stack(region, 0)},
           {"design", Tensor::from_vector_i32(design, {n})},
           {"target", Tensor::from_vector_i32(target, {n})},
-          {"production", Tensor::from_vector_i32(production, {n})}};
+          {"production", Tensor::from_vector_i32(production, {n})},
+          {"labels_q", Tensor::from_vector_i32(with_fakes(design, d_.designs), {2 * n})},
+          {"labels_c", Tensor::from_vector_i32(with_fakes(production, d_.productions), {2 * n})}};
 }
 
 namespace {
 
 class RedrawerFamily : public harness::Family {
  public:
-  RedrawerFamily(const Config& cfg, Device dev, bool quiet) : Family(cfg, dev) {
+  RedrawerFamily(const Config& cfg, Device dev) : Family(cfg, dev) {
     s_ = redrawer_settings(cfg);
     data_ = data_settings(cfg);
     source_ = std::make_unique<RedrawerData>(s_, data_);
@@ -191,7 +203,6 @@ class RedrawerFamily : public harness::Family {
     parts().optimizer("D_q", s_.optim_d, {"D_q"}, std::nullopt, "redrawer.optim.D");
     parts().optimizer("D_c", s_.optim_d, {"D_c"}, std::nullopt, "redrawer.optim.D");
     parts().stage("redrawer", s_.steps, {"G", "D_q", "D_c"});
-    (void)quiet;
   }
 
   harness::Batch make_batch(int64_t step) const override { return make_batch_slice(step, 0, s_.batch); }
@@ -206,7 +217,6 @@ class RedrawerFamily : public harness::Family {
   void step(const harness::Batch& b, harness::StepContext& ctx) override {
     const Tensor &x = b.at("x"), &low = b.at("low"), &truth = b.at("truth"), &guide = b.at("guide"),
                  &own = b.at("own_guide"), &m = b.at("mask"), &band = b.at("band"), &region = b.at("region");
-    const Tensor fake_q = full_labels(x, data_.designs), fake_c = full_labels(x, data_.productions);
 
     // D_q and D_c on the real crop and the translation of the low-detail input.
     {
@@ -218,8 +228,7 @@ class RedrawerFamily : public harness::Family {
       const ops::RedrawDInputs fake = ops::redraw_d_inputs(g, low, m, band);
       const ops::RedrawDInputs real = ops::redraw_d_inputs(x, x, m, band);
       const Tensor lq = (*dq_)(ops::concat({real.q, fake.q}, 0)), lc = (*dc_)(ops::concat({real.c, fake.c}, 0));
-      const Tensor pair = ops::patch_ce_pair(lq, ops::concat({b.at("design"), fake_q}, 0), lc,
-                                             ops::concat({b.at("production"), fake_c}, 0));
+      const Tensor pair = ops::patch_ce_pair(lq, b.at("labels_q"), lc, b.at("labels_c"));
       const Tensor d_loss = ops::select(pair, 0, 0) + ops::select(pair, 0, 1);
       ctx.zero_grad("D_q");
       ctx.zero_grad("D_c");
@@ -280,9 +289,7 @@ class RedrawerFamily : public harness::Family {
       const Tensor x = part("x"), low = part("low"), truth = part("truth"), guide = part("guide"),
                    own = part("own_guide"), m = part("mask"), band = part("band"), region = part("region");
       const double sg = s_.loss.sigma;
-      const Tensor t_a = ops::redraw_d_inputs(g_->redraw(x, guide, m), x, m, band).t;
-      const Tensor t_b = ops::redraw_d_inputs(g_->redraw(low, guide, m), low, m, band).t;
-      const Tensor t_c = ops::redraw_d_inputs(g_->redraw(low, own, m), low, m, band).t;
+      const Tensor t_a = redrawn(*g_, x, guide, m), t_b = redrawn(*g_, low, guide, m), t_c = redrawn(*g_, low, own, m);
       const Tensor low_lp = gaussian_lowpass(low, sg);
       const double w = double(k) / double(n);
       rec[0] += w * region_l1(gaussian_lowpass(t_a, sg), gaussian_lowpass(truth, sg), region).item();
@@ -329,12 +336,6 @@ class RedrawerFamily : public harness::Family {
   int64_t batch_size() const override { return s_.batch; }
 
  private:
-  // The labels of the fake class (B,) i32 on x's device.
-  static Tensor full_labels(const Tensor& x, int value) {
-    std::vector<int32_t> v(size_t(x.size(0)), value);
-    return Tensor::from_vector_i32(v, {x.size(0)}).to(x.device());
-  }
-
   const harness::Batch& validation() {
     std::lock_guard<std::mutex> l(mu_);
     if (val_.empty()) {
@@ -396,8 +397,8 @@ RedrawerModel load_redrawer(const ModelSource& src) {
   return m;
 }
 
-std::unique_ptr<harness::Family> make_redrawer_family(const Config& cfg, Device device, bool quiet) {
-  return std::make_unique<RedrawerFamily>(cfg, device, quiet);
+std::unique_ptr<harness::Family> make_redrawer_family(const Config& cfg, Device device, bool) {
+  return std::make_unique<RedrawerFamily>(cfg, device);
 }
 
 

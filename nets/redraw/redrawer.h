@@ -56,7 +56,8 @@ RedrawerSettings redrawer_settings(const Config& cfg);
 // The redrawer's data: the synthetic world of data.*, its guides (every design by every
 // production, cached) and batches of samples (data/redraw/pairs.h) as tensors:
 //   x, low, truth, guide, own_guide (B, 3, S, S); mask, band, region (B, 1, S, S) f32 (region:
-//   the mask grown by L_σ's radius); design, target, production (B) i32.
+//   the mask grown by L_σ's radius); design, target, production (B) i32; labels_q, labels_c (2B)
+//   i32: the discriminators' labels of [real ‖ fake] (design or production, then the fake class).
 class RedrawerData {
  public:
   RedrawerData(const RedrawerSettings& s, const DataSettings& d);

@@ -22,6 +22,7 @@
 #include "nets/redraw/tools.h"
 #include "optim/adam.h"
 #include "tensor/ops.h"
+#include "tensor/ops/redraw.h"
 #include "tensor/safetensors.h"
 
 namespace sakuga::redraw {
@@ -118,7 +119,7 @@ int run_redrawer_eval(const EvalOptions& o) {
       auto get = [&](const char* k) { return b.at(k).to(dev); };
       const Tensor low = get("low"), guide = get("guide"), truth = get("truth"), m4 = get("mask");
       const Tensor raw = m.g->redraw(low, guide, m4);
-      const Tensor t = m4 * raw + (ops::neg(m4) + 1.0) * low;
+      const Tensor t = ops::redraw_d_inputs(raw, low, m4, m4).t;
       const Tensor copy = m4 * guide + (ops::neg(m4) + 1.0) * low;
       const std::vector<int32_t> target = b.at("target").to_vector_i32();
       const int64_t k = int64_t(ids.size());

@@ -11,6 +11,7 @@ header length, JSON header, raw data.
 """
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -24,6 +25,47 @@ except ImportError:  # pragma: no cover
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from safetensors_write import write_safetensors  # noqa: E402,F401  (re-exported for the tests)
+
+def rel(a, b):
+    """Relative error ‖a − b‖ / ‖b‖ in float64."""
+    a, b = a.double().flatten(), b.double().flatten()
+    return ((a - b).norm() / b.norm().clamp_min(1e-30)).item()
+
+
+def compare_step(got, want, want32, tol):
+    """A replayed training step against sakuga's dump: every tensor of `want` (float64 truth)
+    against `got`, bound max(tol, 3× the float32 replay's own error). A conv bias in front of an
+    instance norm has a zero gradient in exact arithmetic: gradients ("grad.NET.…") below 1e-5 of
+    their network's largest are compared absolutely against that. Prints each failure; returns
+    (ok, (worst name, worst error), zero gradients)."""
+    scale = {}
+    for k, w in want.items():
+        if k.startswith("grad."):
+            net = k.split(".")[1]
+            scale[net] = max(scale.get(net, 0.0), w.double().norm().item())
+    ok, worst, zeros = True, ("", 0.0), 0
+    for k, w in want.items():
+        if k not in got:
+            print(f"  FAIL {k}: not in the dump")
+            ok = False
+            continue
+        g = got[k].reshape(w.shape)
+        net = k.split(".")[1] if k.startswith("grad.") else None
+        if net and w.double().norm().item() < 1e-5 * scale[net]:
+            zeros += 1
+            if not (g.double() - w.double()).norm().item() <= 1e-5 * scale[net]:
+                print(f"  FAIL {k}: {g.double().norm().item():.3e} where the truth is ~0")
+                ok = False
+            continue
+        e = rel(g, w)
+        bound = max(tol, 3 * rel(want32[k], w))
+        if e > worst[1]:
+            worst = (k, e)
+        if not e <= bound or math.isnan(e):
+            print(f"  FAIL {k}: relative error {e:.3e} > {bound:.3e}")
+            ok = False
+    return ok, worst, zeros
+
 
 class Oracle:
     def __init__(self):
