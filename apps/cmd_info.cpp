@@ -3,6 +3,7 @@
 
 #include "apps/commands.h"
 #include "kernels/comm.h"
+#include "kernels/cpu/blas_kernels.h"
 #include "kernels/device.h"
 #include "sakuga_build_info.h"
 #include "tensor/tensor.h"
@@ -38,6 +39,8 @@ int run_info() {
                   d.cc_major, d.cc_minor, d.sm_count, double(d.total_bytes) / (1 << 30));
   }
   std::printf("cpu threads: %d (SAKUGA_THREADS or --threads to change)\n", device::default_cpu_threads());
+  std::printf("cpu GEMM: OpenBLAS %s kernels (OPENBLAS_CORETYPE to choose; kernels/cpu/blas_kernels.h)\n",
+              kernels::cpu::blas_core());
   std::printf("defaults: device auto → %s, precision %s, deterministic %s\n",
               Device::parse("auto").str().c_str(), devs.empty() ? "fp32" : "tf32",
               device::deterministic() ? "on" : "off");

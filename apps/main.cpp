@@ -6,9 +6,11 @@
 #include "apps/commands.h"
 #include "kernels/comm.h"
 #include "kernels/common.h"
+#include "kernels/cpu/blas_kernels.h"
 #include "sakuga_build_info.h"
 
 int main(int argc, char** argv) {
+  sakuga::kernels::cpu::use_fast_blas_kernels(argv);  // may restart the program (blas_kernels.h)
   CLI::App app{"sakuga — neural networks for anime production research (C++/CUDA)"};
   app.set_version_flag("--version", std::string("sakuga ") + SAKUGA_VERSION + " (" + SAKUGA_GIT_COMMIT + ")");
   app.require_subcommand(1);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/axial_conv.h"
+#include "kernels/cpu/blas_kernels.h"
 #include "kernels/device.h"
 #include "optim/adam.h"
 #include "tensor/ops.h"
@@ -238,6 +239,7 @@ void register_cases() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sakuga::kernels::cpu::use_fast_blas_kernels(argv);  // may restart the program (blas_kernels.h)
   register_cases();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

@@ -253,4 +253,15 @@ if SAKUGA_SYNC_LAUNCHES=1 "$sakuga" info 2>&1 | grep -q "kernel launches: synchr
 else
   echo "FAIL info does not report SAKUGA_SYNC_LAUNCHES"; fail=1
 fi
+# The OpenBLAS core (kernels/cpu/blas_kernels.h): a user's OPENBLAS_CORETYPE is kept; without
+# one, a CPU with AVX2 + FMA never runs a core older than Haswell's.
+core_of() { "$sakuga" info 2>/dev/null | sed -n 's/^cpu GEMM: OpenBLAS \([A-Za-z0-9]*\) kernels.*/\1/p'; }
+if [ "$(OPENBLAS_CORETYPE=Prescott core_of)" != Prescott ]; then
+  echo "FAIL info: OPENBLAS_CORETYPE=Prescott not kept ($(OPENBLAS_CORETYPE=Prescott core_of))"; fail=1
+elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo &&
+     ! (unset OPENBLAS_CORETYPE; core_of) | grep -qxE "Haswell|SkylakeX|CooperLake|SapphireRapids|Zen"; then
+  echo "FAIL info: an AVX2 CPU runs OpenBLAS core '$(unset OPENBLAS_CORETYPE; core_of)'"; fail=1
+else
+  echo "ok   OpenBLAS core: $(unset OPENBLAS_CORETYPE; core_of) (OPENBLAS_CORETYPE kept when set)"
+fi
 exit $fail

@@ -17,6 +17,27 @@ import subprocess
 import sys
 import tempfile
 
+
+def _blas_kernels_of_the_tests():
+    """The sakuga binaries restart themselves with OPENBLAS_CORETYPE set when the OpenBLAS they
+    link does not know the CPU (kernels/cpu/blas_kernels.h); Debian's PyTorch links the same
+    OpenBLAS. The float32 replays that set some oracles' error floors must run the kernels sakuga
+    runs, and OpenBLAS reads the variable when it loads: so it is taken from the binary under test
+    before torch is imported."""
+    if "OPENBLAS_CORETYPE" in os.environ or "--tests" not in sys.argv[:-1]:
+        return
+    tests = sys.argv[sys.argv.index("--tests") + 1]
+    try:
+        r = subprocess.run([tests, "--print-blas-core"], capture_output=True, text=True, timeout=60)
+    except OSError:
+        return
+    core = r.stdout.strip()
+    if r.returncode == 0 and core.isalnum():
+        os.environ["OPENBLAS_CORETYPE"] = core
+
+
+_blas_kernels_of_the_tests()
+
 try:
     import torch  # noqa: F401
 except ImportError:  # pragma: no cover
