@@ -1,6 +1,7 @@
 // CPU reference of the elementwise family: straight loops over the shared scalar math.
 #include "kernels/elementwise.h"
 
+#include <algorithm>
 #include <type_traits>
 #include <vector>
 
@@ -74,16 +75,40 @@ void binary_forward(BinaryOp op, const T* a, const T* b, T* out, const Broadcast
       });
       return;
     }
-    parallel_for(n, kParallelMin / 2, [=](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        int64_t rem = i, ia = 0, ib = 0;
-        for (int d = nd - 1; d >= 0; --d) {
-          int64_t idx = rem % bc.out_shape[d];
+    // A row (the last dim) at a time: the leading dims' index math once per row, then a flat
+    // loop whose operands step by their last-dim strides (1, or 0 for a broadcast operand).
+    // (Per element, the div / mod over every dim made broadcast products a tenth of the
+    // scenimefy step on the CPU.)
+    const int last = nd - 1;
+    const int64_t w = nd > 0 ? bc.out_shape[last] : 1, sa = nd > 0 ? bc.a_strides[last] : 0,
+                  sb = nd > 0 ? bc.b_strides[last] : 0;
+    const int64_t rows = w > 0 ? n / w : 0;
+    parallel_for(rows, std::max<int64_t>(1, kParallelMin / 2 / std::max<int64_t>(1, w)), [=](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        int64_t rem = r, ia = 0, ib = 0;
+        for (int d = last - 1; d >= 0; --d) {
+          const int64_t idx = rem % bc.out_shape[d];
           rem /= bc.out_shape[d];
           ia += idx * bc.a_strides[d];
           ib += idx * bc.b_strides[d];
         }
-        out[i] = binary_fwd<O>(a[ia], b[ib]);
+        const T* pa = a + ia;
+        const T* pb = b + ib;
+        T* po = out + r * w;
+        if (sa == 1 && sb == 1) {
+#pragma omp simd
+          for (int64_t j = 0; j < w; ++j) po[j] = binary_fwd<O>(pa[j], pb[j]);
+        } else if (sa == 1 && sb == 0) {
+          const T vb = *pb;
+#pragma omp simd
+          for (int64_t j = 0; j < w; ++j) po[j] = binary_fwd<O>(pa[j], vb);
+        } else if (sa == 0 && sb == 1) {
+          const T va = *pa;
+#pragma omp simd
+          for (int64_t j = 0; j < w; ++j) po[j] = binary_fwd<O>(va, pb[j]);
+        } else {
+          for (int64_t j = 0; j < w; ++j) po[j] = binary_fwd<O>(pa[j * sa], pb[j * sb]);
+        }
       }
     });
   });
