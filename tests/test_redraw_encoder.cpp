@@ -325,6 +325,47 @@ TEST_CASE("redraw encoder: colour variants: variant 0 is the identity, the other
   CHECK(gv[5] == doctest::Approx(0).scale(1).epsilon(1e-5));
 }
 
+TEST_CASE("redraw encoder: the palette world: one family's designs share every shape and differ in colour") {
+  const data::redraw::World drawn = data::redraw::make_world(3, 8, 1, 5);
+  const data::redraw::World w = palette_world(drawn, 2, 0.3, 5);
+  REQUIRE(w.designs.size() == 8);
+  CHECK(w.productions.size() == drawn.productions.size());
+  CHECK(w.held_out == drawn.held_out);
+  auto same_shape = [](const data::redraw::Design& a, const data::redraw::Design& b) {
+    return a.eye_shape == b.eye_shape && a.iris == b.iris && a.highlights == b.highlights && a.hair == b.hair;
+  };
+  auto rgb = [](const data::draw::Rgb& c) { return std::array<float, 3>{c.r, c.g, c.b}; };
+  for (int d = 0; d < 8; ++d) {
+    const data::redraw::Design& x = w.designs[size_t(d)];
+    const data::redraw::Design& base = drawn.designs[size_t(d % 2)];
+    CHECK(x.id == d);
+    CHECK(same_shape(x, base));
+    // Every palette colour is the family's times one gain per channel in 1 ± 0.3 (clamped at 1).
+    for (auto [got, want] : {std::pair{x.iris_color, base.iris_color}, std::pair{x.hair_color, base.hair_color},
+                             std::pair{x.clothes, base.clothes}}) {
+      const auto g = rgb(got), b = rgb(want);
+      for (int ch = 0; ch < 3; ++ch) {
+        CHECK(g[size_t(ch)] >= std::min(1.f, 0.7f * b[size_t(ch)]) - 1e-6f);
+        CHECK(g[size_t(ch)] <= std::min(1.f, 1.3f * b[size_t(ch)]) + 1e-6f);
+      }
+    }
+    for (int e = 0; e < d; ++e) CHECK(rgb(x.iris_color) != rgb(w.designs[size_t(e)].iris_color));
+  }
+  CHECK_FALSE(same_shape(w.designs[0], w.designs[1]));  // the world drew two different families
+  // A pure function of its arguments; the encoder stage draws it only when asked.
+  const data::redraw::World again = palette_world(drawn, 2, 0.3, 5);
+  for (int d = 0; d < 8; ++d) CHECK(rgb(again.designs[size_t(d)].skin) == rgb(w.designs[size_t(d)].skin));
+  Config c = tiny();
+  const data::redraw::World as_drawn = encoder_world(data_settings(c), encoder_settings(c));
+  CHECK(rgb(as_drawn.designs[2].iris_color) == rgb(data::redraw::make_world(3, 4, 1, data_settings(c).world_seed)
+                                                        .designs[2].iris_color));
+  c.set("encoder.shape_families=2");
+  const data::redraw::World pal = encoder_world(data_settings(c), encoder_settings(c));
+  CHECK(same_shape(pal.designs[2], pal.designs[0]));
+  c.set("encoder.palette_spread=1");
+  CHECK_ERROR(encoder_settings(c), "encoder.palette_spread");
+}
+
 TEST_CASE("redraw encoder: bad input names the file or key") {
   // A production folder with no design folders (list_crops' error through the stage).
   const std::string dir = temp_dir("bad");

@@ -28,7 +28,8 @@ namespace sakuga::redraw {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ClusterSettings, method, clusters, threshold, kmeans_restarts, seed)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EncoderSettings, crop_size, frame_size, train_frames, val_frames,
-                                                variants, variant_strength, variant_hue, designs_per_batch, samples_per_design,
+                                                variants, variant_strength, variant_hue, shape_families,
+                                                palette_spread, designs_per_batch, samples_per_design,
                                                 style_refs, eval_refs, steps, optim,
                                                 margin, mining, embedding, production_width, production_map, cluster, val_fraction,
                                                 val_max, untrained_baseline)
@@ -48,6 +49,10 @@ EncoderSettings encoder_settings(const Config& cfg) {
                s.variant_strength);
   SAKUGA_CHECK(s.variant_hue >= 0 && s.variant_hue <= 0.5, "config encoder.variant_hue: expected 0 … 0.5 (turns), got ",
                s.variant_hue);
+  SAKUGA_CHECK(s.shape_families >= 0 && s.shape_families <= 64, "config encoder.shape_families: expected 0 … 64, got ",
+               s.shape_families);
+  SAKUGA_CHECK(s.palette_spread >= 0 && s.palette_spread < 1, "config encoder.palette_spread: expected in [0, 1), got ",
+               s.palette_spread);
   SAKUGA_CHECK(s.designs_per_batch >= 2, "config encoder.designs_per_batch: expected at least 2 (a triplet needs a negative), got ",
                s.designs_per_batch);
   SAKUGA_CHECK(s.samples_per_design >= 2, "config encoder.samples_per_design: expected at least 2 (a triplet needs a positive), got ",
@@ -163,6 +168,30 @@ void apply_colour_variant(const ColourVariant& c, Tensor& chw) {
       x[ch * n + i] = float(std::pow(v, c.gamma));
     }
   }
+}
+
+data::redraw::World palette_world(data::redraw::World world, int families, double spread, uint64_t world_seed) {
+  SAKUGA_CHECK(families >= 1, "palette_world: expected at least one shape family, got ", families);
+  const std::vector<data::redraw::Design> base = world.designs;
+  for (data::redraw::Design& d : world.designs) {
+    const int id = d.id;
+    d = base[size_t(id % families)];
+    d.id = id;
+    Rng rng{mix(world_seed ^ 0x50414C4554544553ull, uint64_t(id))};
+    std::array<float, 3> gain{};
+    for (float& g : gain) g = float(1 + spread * (2 * double(rng.next() >> 11) * (1.0 / 9007199254740992.0) - 1));
+    for (data::draw::Rgb* c : {&d.skin, &d.hair_color, &d.iris_color, &d.clothes, &d.accent}) {
+      c->r = std::clamp(c->r * gain[0], 0.f, 1.f);
+      c->g = std::clamp(c->g * gain[1], 0.f, 1.f);
+      c->b = std::clamp(c->b * gain[2], 0.f, 1.f);
+    }
+  }
+  return world;
+}
+
+data::redraw::World encoder_world(const DataSettings& d, const EncoderSettings& s) {
+  data::redraw::World w = synthetic_world(d);
+  return s.shape_families > 0 ? palette_world(std::move(w), s.shape_families, s.palette_spread, d.world_seed) : w;
 }
 
 SplitCrops synthetic_crops(const data::redraw::World& world, uint64_t seed, int64_t frames, int64_t frame_size,
@@ -331,7 +360,7 @@ class EncoderFamily : public harness::Family {
     seed_ = cfg.get<uint64_t>("train.seed");
     mining_ = losses::parse_triplet_mining(s_.mining, "config encoder.mining");
     if (data_.synthetic) {
-      const data::redraw::World world = synthetic_world(data_);
+      const data::redraw::World world = encoder_world(data_, s_);
       if (!quiet) log::info("redraw encoder: drawing {} + {} synthetic frames", s_.train_frames, s_.val_frames);
       train_ = synthetic_crops(world, seed_, s_.train_frames, s_.frame_size, s_.crop_size, true, s_.variants,
                                s_.variant_strength, data_.world_seed, s_.variant_hue).seen;
@@ -571,7 +600,7 @@ int run_encoder_eval(const EvalOptions& o) {
     SAKUGA_CHECK(m.data.synthetic, "eval redraw: ", o.model.ckpt,
                  " was trained on a dataset folder; pass --data DIR (its synthetic world is not defined)");
     SAKUGA_CHECK(o.synthetic >= 1, "eval redraw: --synthetic must be at least 1, got ", o.synthetic);
-    crops = synthetic_crops(synthetic_world(m.data), o.seed, o.synthetic, s.frame_size, s.crop_size, false, s.variants,
+    crops = synthetic_crops(encoder_world(m.data, s), o.seed, o.synthetic, s.frame_size, s.crop_size, false, s.variants,
                             s.variant_strength, m.data.world_seed, s.variant_hue);
     source = fmt::format("{} synthetic frames of stream {}", o.synthetic, o.seed);
   }

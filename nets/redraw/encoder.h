@@ -39,6 +39,8 @@ struct EncoderSettings {
   int variants = 4;                // synthetic: colour variants per production (ColourVariant; 1 = the world as drawn)
   double variant_strength = 1.0;   // synthetic: their gains and gamma (0 = none)
   double variant_hue = 0.5;        // synthetic: their largest hue rotation, in turns (0 … 0.5)
+  int shape_families = 0;          // synthetic: > 0 = the palette world (palette_world below); 0 = as drawn
+  double palette_spread = 0.3;     // palette world: the colourways' per-channel gains, 1 ± spread
   int designs_per_batch = 8;       // batch = designs × samples per design, from seen productions
   int samples_per_design = 4;
   int style_refs = 2;              // training: references per crop, other crops of its production
@@ -94,6 +96,16 @@ struct ColourVariant {
 ColourVariant colour_variant(uint64_t seed, int production, int variant, double strength, double hue_turns = 0.5);
 // In place on a contiguous (3, H, W) f32 image in [0, 1]: rotate, gain, clamp, gamma.
 void apply_colour_variant(const ColourVariant& c, Tensor& chw);
+
+// The palette world (ours, `encoder.shape_families` F > 0): design d takes every shape factor
+// and colour of design d mod F, then multiplies its palette (skin, hair, iris, clothes, accent)
+// by per-channel gains drawn from (world_seed, d) in 1 ± spread. Designs of one family differ
+// only in colour, the way a production's colour grade changes colour: a single crop cannot tell
+// a reddish colourway under a neutral grade from a neutral one under a red grade, its
+// production's other crops can. The world where the production map has work to do.
+data::redraw::World palette_world(data::redraw::World world, int families, double spread, uint64_t world_seed);
+// The world the encoder stage draws from: the data section's, made a palette world when asked.
+data::redraw::World encoder_world(const DataSettings& d, const EncoderSettings& s);
 
 // Face crops of frames [0, frames) of stream `seed` of the synthetic world (frame i: production
 // i mod P, its variant (i div P) mod V), split by production: `seen` (not held out) and
