@@ -6,6 +6,7 @@
 
 #include "apps/commands.h"
 #include "apps/families.h"
+#include "kernels/cpu/blas_kernels.h"
 #include "kernels/device.h"
 #include "kernels/log.h"
 #include "nets/harness/trainer.h"
@@ -51,6 +52,7 @@ int run_bench(const FamilyEntry& fam, const BenchArgs& a) {
            {"peak_bytes", stages[0]["peak_bytes"]},   {"device", device_name},
            {"steps", a.steps},        {"warmup", a.warmup},
            {"threads", device::cpu_threads()},
+           {"blas_core", kernels::cpu::blas_core()},  // the twins run PyTorch's OpenBLAS on the same kernels
            {"stages", stages},        {"config", cfg.json()}};
     harness::write_file_atomic(a.json_file, j.dump(2) + "\n");
   }

@@ -33,6 +33,7 @@ import torch.nn.functional as F  # noqa: E402
 import torchvision  # noqa: E402
 
 from test_gcn_model import GcnNet  # noqa: E402
+import twin  # noqa: E402
 
 
 def merge(dst, src):
@@ -181,6 +182,7 @@ def main():
     if a.sakuga_json:
         with open(a.sakuga_json) as f:
             sakuga = json.load(f)
+        twin.use_sakuga_blas_kernels(sakuga)
     what = f"torch {torch.__version__} {a.task} {m['backbone']} k={m['k']} {H}x{W} batch {N} on {name}"
 
     if not a.modes:  # one run, the flags as given
@@ -188,7 +190,8 @@ def main():
         mode = ("channels_last " if a.channels_last else "") + ("bf16-autocast" if a.bf16 else "fp32")
         print(f"{what} ({mode}): {r['ms_per_step']:.2f} ms/step, {r['images_per_s']:.2f} images/s, "
               f"peak {r['peak_bytes'] / 2**20:.1f} MiB, loss {r['loss']:.4f}")
-        result = {"framework": "torch", "version": torch.__version__, "task": a.task, "device": name, "mode": mode,
+        result = {"framework": "torch", "version": torch.__version__, "task": a.task, "device": name,
+                  "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "mode": mode,
                   "steps": a.steps, **{k: r[k] for k in ("ms_per_step", "images_per_s", "peak_bytes")}}
         if sakuga:
             result["sakuga_ms_per_step"] = sakuga["ms_per_step"]
@@ -197,6 +200,7 @@ def main():
                   f"{result['ratio_torch_over_sakuga']:.2f}")
     else:
         result = {"framework": "torch", "version": torch.__version__, "task": a.task, "device": name,
+                  "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
                   "steps": a.steps, "warmup": a.warmup, "config": {"model": m, "data": cfg["data"]}, "modes": []}
         for mode in a.modes.split(","):
             if mode not in MODES:

@@ -9,6 +9,8 @@ so the two sides cannot drift apart.
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
@@ -40,9 +42,22 @@ def parser(description):
     return ap
 
 
+def use_sakuga_blas_kernels(s):
+    """sakuga runs OpenBLAS on the kernels it chose for this CPU (kernels/cpu/blas_kernels.h; the
+    bench JSON's "blas_core"), and Debian's PyTorch links the same OpenBLAS, which reads
+    OPENBLAS_CORETYPE once, when it loads: a twin on other kernels would time another library.
+    So the twin starts again with the variable set (torch is already loaded when this runs)."""
+    core = s.get("blas_core")
+    if core and str(core).isalnum() and os.environ.get("OPENBLAS_CORETYPE") != core:
+        if os.environ.get("SAKUGA_TWIN_RESTARTED") != "1":
+            os.environ.update(OPENBLAS_CORETYPE=core, SAKUGA_TWIN_RESTARTED="1")
+            os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
 def load(a):
     with open(a.sakuga_json) as f:
         s = json.load(f)
+    use_sakuga_blas_kernels(s)
     torch.set_num_threads(a.threads or s.get("threads", 1))
     return s, s["config"], torch.device(a.device)
 
@@ -66,7 +81,8 @@ def report(a, family, sakuga, stage_ms, batch, dev):
     Prints one line per stage with the ratio."""
     name = torch.cuda.get_device_name() if dev.type == "cuda" else "cpu"
     by_stage = {st["stage"]: st for st in sakuga.get("stages", [])}
-    result = {"framework": "torch", "version": torch.__version__, "family": family, "device": name, "stages": []}
+    result = {"framework": "torch", "version": torch.__version__, "family": family, "device": name,
+              "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "stages": []}
     for stage, ms in stage_ms.items():
         n = batch[stage] if isinstance(batch, dict) else batch
         row = {"stage": stage, "ms_per_step": ms, "images_per_s": n * 1e3 / ms}
