@@ -356,6 +356,7 @@ TEST_CASE("redraw encoder: the palette world: one family's designs share every s
   const data::redraw::World again = palette_world(drawn, 2, 0.3, 5);
   for (int d = 0; d < 8; ++d) CHECK(rgb(again.designs[size_t(d)].skin) == rgb(w.designs[size_t(d)].skin));
   Config c = tiny();
+  c.set("encoder.shape_families=0");
   const data::redraw::World as_drawn = encoder_world(data_settings(c), encoder_settings(c));
   CHECK(rgb(as_drawn.designs[2].iris_color) == rgb(data::redraw::make_world(3, 4, 1, data_settings(c).world_seed)
                                                         .designs[2].iris_color));

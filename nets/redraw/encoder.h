@@ -36,14 +36,14 @@ struct EncoderSettings {
   int64_t frame_size = 256;        // synthetic frames: H = W
   int64_t train_frames = 720;      // synthetic: frames of stream train.seed (those of held-out productions skipped)
   int64_t val_frames = 160;        // synthetic: frames of stream data.val_seed (every production)
-  int variants = 4;                // synthetic: colour variants per production (ColourVariant; 1 = the world as drawn)
+  int variants = 16;               // synthetic: colour variants per production (ColourVariant; 1 = the world as drawn)
   double variant_strength = 1.0;   // synthetic: their gains and gamma (0 = none)
-  double variant_hue = 0.5;        // synthetic: their largest hue rotation, in turns (0 … 0.5)
-  int shape_families = 0;          // synthetic: > 0 = the palette world (palette_world below); 0 = as drawn
+  double variant_hue = 0;          // synthetic: their largest hue rotation, in turns (0 … 0.5)
+  int shape_families = 2;          // synthetic: > 0 = the palette world (palette_world below); 0 = as drawn
   double palette_spread = 0.3;     // palette world: the colourways' per-channel gains, 1 ± spread
   int designs_per_batch = 8;       // batch = designs × samples per design, from seen productions
   int samples_per_design = 4;
-  int style_refs = 2;              // training: references per crop, other crops of its production
+  int style_refs = 8;              // training: references per crop, other crops of its production
   int eval_refs = 0;               // evaluation: 0 = one estimate per production, the mean over its crops in the
                                    // set (at most 64); > 0: that many other crops per crop
   int64_t steps = 240;
@@ -56,7 +56,7 @@ struct EncoderSettings {
     return s;
   }();
   double margin = 0.2;             // triplet margin on unit embeddings (redraw.md: 0.2, ours)
-  std::string mining = "hard";     // hard | all (losses/triplet.h)
+  std::string mining = "all";      // all | hard (losses/triplet.h)
   int64_t embedding = 128;
   int64_t production_width = 32;
   bool production_map = true;      // false: the ablation E = c(x)/‖c(x)‖ trained alone (the production encoder unused)
