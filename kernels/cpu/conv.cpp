@@ -9,15 +9,15 @@
 // The P columns are processed in tiles of whole output rows so that the col buffer stays
 // bounded (≈ kColBudget elements) and cache-resident. A 1×1, stride-1, unpadded conv skips
 // im2col: col is x itself.
-// Threads: the GEMMs are threaded by OpenBLAS; everything else here runs on the calling thread.
-// OpenMP around im2col/col2im (or over images, each with its own GEMM) measured slower on the
-// 2-core dev machine: the OpenMP pool and OpenBLAS's pthread pool spin-wait against each other
-// (4×64×64×64 3×3 forward: 150–220 ms with OpenMP im2col vs 35–50 ms without; 4 per-image
-// GEMMs in an omp loop: 48–68 ms vs 32–45 ms in sequence).
+// Threads: the GEMMs are split over sakuga's pool (gemm.cpp); im2col runs its rows of col and
+// col2im its rows of gx as parallel_for chunks on the same pool (each writes only its own rows,
+// so nothing depends on the thread count). (OpenMP around them had measured slower, when OpenMP's
+// and OpenBLAS's thread pools spin-waited against each other; the pool does not.)
 // Every sum runs in a fixed order for a given geometry: results do not depend on the number of
 // threads.
 #include "kernels/conv.h"
 #include "kernels/cpu/conv_helpers.h"
+#include "kernels/cpu/parallel.h"
 
 #include <cblas.h>
 
@@ -31,6 +31,8 @@ namespace {
 
 // Max elements of one im2col tile (16 MiB in f32): the benchmark shape (576 × 4096) fits in one.
 constexpr int64_t kColBudget = int64_t(1) << 22;
+// Elements a parallel chunk of im2col / col2im moves at least (below, one thread does it all).
+constexpr int64_t kCopyGrain = int64_t(1) << 15;
 
 using blas::gemm;  // kernels/cpu/conv_helpers.h
 
@@ -63,29 +65,31 @@ template <class T>
 void im2col(const ConvGeometry& g, const T* x, int64_t oh0, int64_t oh1, T* col) {
   const int64_t khw = g.kh * g.kw, K = g.c_in_g() * khw, wo = g.wo;
   const int64_t cols = (oh1 - oh0) * wo;
-  for (int64_t r = 0; r < K; ++r) {
-    const int64_t c = r / khw, ki = (r / g.kw) % g.kh, kj = r % g.kw;
-    const T* xc = x + c * g.h * g.w;
-    T* dst = col + r * cols;
-    const ColRange cr = col_range(g, kj);
-    for (int64_t oh = oh0; oh < oh1; ++oh) {
-      T* d = dst + (oh - oh0) * wo;
-      const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dil_h;
-      if (ih < 0 || ih >= g.h) {
-        std::fill(d, d + wo, T(0));
-        continue;
+  parallel_for(K, std::max<int64_t>(1, kCopyGrain / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t c = r / khw, ki = (r / g.kw) % g.kh, kj = r % g.kw;
+      const T* xc = x + c * g.h * g.w;
+      T* dst = col + r * cols;
+      const ColRange cr = col_range(g, kj);
+      for (int64_t oh = oh0; oh < oh1; ++oh) {
+        T* d = dst + (oh - oh0) * wo;
+        const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dil_h;
+        if (ih < 0 || ih >= g.h) {
+          std::fill(d, d + wo, T(0));
+          continue;
+        }
+        const T* src = xc + ih * g.w;
+        std::fill(d, d + cr.lo, T(0));
+        if (g.stride_w == 1) {
+          if (cr.hi > cr.lo) std::memcpy(d + cr.lo, src + cr.lo + cr.off, size_t(cr.hi - cr.lo) * sizeof(T));
+        } else {
+          const int64_t sw = g.stride_w;
+          for (int64_t ow = cr.lo; ow < cr.hi; ++ow) d[ow] = src[ow * sw + cr.off];
+        }
+        std::fill(d + cr.hi, d + wo, T(0));
       }
-      const T* src = xc + ih * g.w;
-      std::fill(d, d + cr.lo, T(0));
-      if (g.stride_w == 1) {
-        if (cr.hi > cr.lo) std::memcpy(d + cr.lo, src + cr.lo + cr.off, size_t(cr.hi - cr.lo) * sizeof(T));
-      } else {
-        const int64_t sw = g.stride_w;
-        for (int64_t ow = cr.lo; ow < cr.hi; ++ow) d[ow] = src[ow * sw + cr.off];
-      }
-      std::fill(d + cr.hi, d + wo, T(0));
     }
-  }
+  });
 }
 
 // gx += col2im(gcol) for output rows [oh0, oh1) of one image/group; gx points at its first
@@ -101,28 +105,31 @@ void col2im_add(const ConvGeometry& g, const T* gcol, int64_t oh0, int64_t oh1, 
   std::vector<ColRange> ranges(size_t(g.kw));
   for (int64_t kj = 0; kj < g.kw; ++kj) ranges[size_t(kj)] = col_range(g, kj);
   const ColRange* cr = ranges.data();
-  for (int64_t cr_i = 0; cr_i < cin * nrows; ++cr_i) {
-    const int64_t c = cr_i / nrows, ih = ih_lo + cr_i % nrows;
-    T* gxrow = gx + (c * g.h + ih) * g.w;
-    for (int64_t ki = 0; ki < g.kh; ++ki) {
-      const int64_t t = ih + g.pad_h - ki * g.dil_h;
-      if (t < 0 || t % g.stride_h != 0) continue;
-      const int64_t oh = t / g.stride_h;
-      if (oh < oh0 || oh >= oh1) continue;
-      for (int64_t kj = 0; kj < g.kw; ++kj) {
-        const int64_t r = (c * g.kh + ki) * g.kw + kj;
-        const T* s = gcol + r * cols + (oh - oh0) * wo;
-        const ColRange q = cr[kj];
-        if (g.stride_w == 1) {
-          const int64_t off = q.off;
-          for (int64_t ow = q.lo; ow < q.hi; ++ow) gxrow[ow + off] += s[ow];
-        } else {
-          const int64_t sw = g.stride_w;
-          for (int64_t ow = q.lo; ow < q.hi; ++ow) gxrow[ow * sw + q.off] += s[ow];
+  const int64_t per_row = std::max<int64_t>(1, g.kh * g.kw * g.w);  // about the adds of one gx row
+  parallel_for(cin * nrows, std::max<int64_t>(1, kCopyGrain / per_row), [=](int64_t i0, int64_t i1) {
+    for (int64_t cr_i = i0; cr_i < i1; ++cr_i) {
+      const int64_t c = cr_i / nrows, ih = ih_lo + cr_i % nrows;
+      T* gxrow = gx + (c * g.h + ih) * g.w;
+      for (int64_t ki = 0; ki < g.kh; ++ki) {
+        const int64_t t = ih + g.pad_h - ki * g.dil_h;
+        if (t < 0 || t % g.stride_h != 0) continue;
+        const int64_t oh = t / g.stride_h;
+        if (oh < oh0 || oh >= oh1) continue;
+        for (int64_t kj = 0; kj < g.kw; ++kj) {
+          const int64_t r = (c * g.kh + ki) * g.kw + kj;
+          const T* s = gcol + r * cols + (oh - oh0) * wo;
+          const ColRange q = cr[kj];
+          if (g.stride_w == 1) {
+            const int64_t off = q.off;
+            for (int64_t ow = q.lo; ow < q.hi; ++ow) gxrow[ow + off] += s[ow];
+          } else {
+            const int64_t sw = g.stride_w;
+            for (int64_t ow = q.lo; ow < q.hi; ++ow) gxrow[ow * sw + q.off] += s[ow];
+          }
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace
