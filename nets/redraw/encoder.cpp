@@ -105,6 +105,7 @@ struct Rng {
   uint64_t s;
   uint64_t next() { return s = mix(s, 1); }
   int64_t below(int64_t n) { return int64_t(next() % uint64_t(n)); }  // n ≤ a few thousand: bias negligible
+  double uni(double lo, double hi) { return lo + (hi - lo) * double(next() >> 11) * (1.0 / 9007199254740992.0); }
 };
 
 CropSet stack_set(std::vector<Tensor> images, std::vector<int> prod, std::vector<int> design,
@@ -143,11 +144,10 @@ ColourVariant colour_variant(uint64_t world_seed, int production, int variant, d
   ColourVariant c;
   if (variant == 0 || (strength == 0 && hue_turns == 0)) return c;
   Rng rng{mix(world_seed ^ 0x56415249414E5453ull, uint64_t(production) * 1000003ull + uint64_t(variant))};
-  auto u = [&](double lo, double hi) { return lo + (hi - lo) * double(rng.next() >> 11) * (1.0 / 9007199254740992.0); };
   constexpr double kPi = 3.14159265358979323846;
-  c.hue = u(-kPi, kPi) * 2 * hue_turns;
-  for (double& g : c.gain) g = u(1 - 0.3 * strength, 1 + 0.3 * strength);
-  c.gamma = std::exp(u(-0.4 * strength, 0.4 * strength));
+  c.hue = rng.uni(-kPi, kPi) * 2 * hue_turns;
+  for (double& g : c.gain) g = rng.uni(1 - 0.3 * strength, 1 + 0.3 * strength);
+  c.gamma = std::exp(rng.uni(-0.4 * strength, 0.4 * strength));
   return c;
 }
 
@@ -179,7 +179,7 @@ data::redraw::World palette_world(data::redraw::World world, int families, doubl
     d.id = id;
     Rng rng{mix(world_seed ^ 0x50414C4554544553ull, uint64_t(id))};
     std::array<float, 3> gain{};
-    for (float& g : gain) g = float(1 + spread * (2 * double(rng.next() >> 11) * (1.0 / 9007199254740992.0) - 1));
+    for (float& g : gain) g = float(rng.uni(1 - spread, 1 + spread));
     for (data::draw::Rgb* c : {&d.skin, &d.hair_color, &d.iris_color, &d.clothes, &d.accent}) {
       c->r = std::clamp(c->r * gain[0], 0.f, 1.f);
       c->g = std::clamp(c->g * gain[1], 0.f, 1.f);
