@@ -54,6 +54,16 @@ void check_vec(const V& got, const V& want, double tol = 1e-5) {
   }
 }
 
+void check_vec64(const std::vector<double>& got, const std::vector<double>& want, double tol = 1e-12) {
+  REQUIRE(got.size() == want.size());
+  double num = 0, den = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    num = std::max(num, std::fabs(got[i] - want[i]));
+    den = std::max(den, std::fabs(want[i]));
+  }
+  CHECK(num <= tol * (1 + den));
+}
+
 double dot(const Tensor& a, const Tensor& b) {
   auto va = a.to_vector_f64(), vb = b.to_vector_f64();
   REQUIRE(va.size() == vb.size());
@@ -244,6 +254,59 @@ TEST_CASE("conv2d: an input large enough for several im2col tiles matches a dire
   CHECK(max_rel(y.to_vector_f64(), yr) < 1e-12);
   CHECK(max_rel(x.grad().to_vector_f64(), gx) < 1e-12);
   CHECK(max_rel(w.grad().to_vector_f64(), gw) < 1e-12);
+}
+
+TEST_CASE("conv2d / conv_transpose2d: a batch of small maps equals each image alone") {
+  // Maps of fewer than 256 output pixels go through one GEMM per several images on the CPU
+  // (kernels/cpu/conv.cpp images_per_gemm); one image alone takes the per-image path. The
+  // outputs and the data gradients must agree, the filter gradient with the sum over images.
+  // Cases: 3x3, the 6x6 stride-2 Down conv, dilation with groups, 1x1 (pointwise), and 7
+  // images of 8x8 (64 pixels: batches of 4 and 3).
+  struct P {
+    int64_t n, cin, cout, h, w, kh, kw;
+    int stride, pad, dil, groups;
+  };
+  for (P c : {P{5, 6, 4, 6, 5, 3, 3, 1, 1, 1, 1}, P{4, 3, 8, 8, 8, 6, 6, 2, 2, 1, 1}, P{3, 6, 9, 7, 9, 3, 2, 1, 2, 2, 3},
+              P{6, 8, 5, 4, 4, 1, 1, 1, 0, 1, 1}, P{7, 16, 12, 8, 8, 1, 1, 1, 0, 1, 1}}) {
+    CAPTURE(c.n);
+    CAPTURE(c.kh);
+    CAPTURE(c.cout);
+    for (bool transposed : {false, true}) {
+      CAPTURE(transposed);
+      // conv2d: x (n, cin, h, w), w (cout, cin/g, kh, kw); conv_transpose2d: x (n, cout, h, w),
+      // w (cout, cin/g, kh, kw) maps cout → cin channels.
+      const int64_t x_c = transposed ? c.cout : c.cin;
+      Tensor x = Tensor::from_vector(noise(c.n * x_c * c.h * c.w, 21), {c.n, x_c, c.h, c.w}, DType::f64);
+      Tensor wt = Tensor::from_vector(noise(c.cout * (c.cin / c.groups) * c.kh * c.kw, 22),
+                                      {c.cout, c.cin / c.groups, c.kh, c.kw}, DType::f64);
+      auto conv = [&](const Tensor& xi, const Tensor& wi) {
+        if (!transposed) return ops::conv2d(xi, wi, Tensor(), conv_p(c.stride, c.pad, c.dil, c.groups));
+        ops::ConvTranspose2dParams tp;
+        tp.stride_h = tp.stride_w = c.stride;
+        tp.pad_h = tp.pad_w = c.pad;
+        tp.dilation_h = tp.dilation_w = c.dil;
+        tp.groups = c.groups;
+        return ops::conv_transpose2d(xi, wi, Tensor(), tp);
+      };
+      Tensor xb = x.detach().set_requires_grad(true), wb = wt.detach().set_requires_grad(true);
+      Tensor yb = conv(xb, wb);
+      Tensor gyb = Tensor::from_vector(noise(yb.numel(), 31), yb.shape(), DType::f64);
+      yb.backward(gyb);
+      std::vector<double> gw_sum(size_t(wt.numel()), 0.0);
+      for (int64_t i = 0; i < c.n; ++i) {
+        Tensor xi = ops::slice(x, 0, i, i + 1).contiguous().set_requires_grad(true);
+        Tensor wi = wt.detach().set_requires_grad(true);
+        Tensor yi = conv(xi, wi);
+        yi.backward(ops::slice(gyb, 0, i, i + 1).contiguous());
+        INFO("image ", i);
+        check_vec64(yi.to_vector_f64(), ops::slice(yb, 0, i, i + 1).contiguous().to_vector_f64());
+        check_vec64(xi.grad().to_vector_f64(), ops::slice(xb.grad(), 0, i, i + 1).contiguous().to_vector_f64());
+        auto g = wi.grad().to_vector_f64();
+        for (size_t k = 0; k < g.size(); ++k) gw_sum[k] += g[k];
+      }
+      check_vec64(wb.grad().to_vector_f64(), gw_sum);
+    }
+  }
 }
 
 TEST_CASE("conv2d: non-contiguous input and f64 agree with contiguous f32") {

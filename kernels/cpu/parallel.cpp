@@ -11,6 +11,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -188,15 +189,31 @@ Pool& pool() {
   return *p;
 }
 
-// GEMM split: products of fewer than kBlockWork multiply-adds run in one cblas call; larger
-// ones are cut into blocks of about kBlockWork multiply-adds (at most kMaxBlocks), whole
-// multiples of 16 rows/columns. Both depend on the shape only. Why 2^22: every block is a
-// cblas call that packs its panels again; on one thread, blocks of 2^20 made the GEMMs of the
-// GCN demo ~11 % slower than one call, 2^22 ~2 % (thread CPU time, 2-core x86-64), while a
-// demo-sized conv GEMM (~2^24) still gives 4–6 blocks to share.
+// GEMM split: products of fewer than kSerialWork multiply-adds run in one cblas call; larger
+// ones are cut along their longer side (N or M) into an even number of equal blocks, whole
+// multiples of 16 rows/columns, of about kBlockWork multiply-adds but never fewer than
+// kMinBlockLines lines (at most kMaxBlocks). All of it depends on the shape only, so results do
+// not depend on the thread count. Why these: every block is a cblas call that packs its panels
+// again, and a thin block runs OpenBLAS's kernels far below their peak. Cutting by work alone
+// (the old rule) cut a 256 × 256 × 2304 conv GEMM into 16 blocks of 16 columns, each repacking
+// the whole 256 × 2304 weight; 128-line blocks made the small-map convs of bench/cases.json
+// (gadn_*) 15–35 % faster on a 2-core x86-64 (with images_per_gemm in conv.cpp). An even
+// count keeps 2, 4, … threads balanced.
 constexpr double kBlockWork = double(1 << 22);
 constexpr double kSerialWork = kBlockWork;
-constexpr int64_t kMaxBlocks = 64, kBlockAlign = 16;
+constexpr int64_t kMaxBlocks = 64, kBlockAlign = 16, kMinBlockLines = 128;
+
+// Lines per block for a GEMM of `work` multiply-adds cut along a side of `dim` lines: blocks of
+// about kBlockWork, at least kMinBlockLines long while that still leaves two blocks, at least
+// kBlockAlign long always; an even count.
+inline int64_t block_lines(double work, int64_t dim) {
+  int64_t blocks = std::min<int64_t>(kMaxBlocks, int64_t(work / kBlockWork) + 1);
+  blocks = std::min<int64_t>({blocks, std::max<int64_t>(2, dim / kMinBlockLines), dim / kBlockAlign});
+  if (blocks > 1) blocks -= blocks % 2;
+  if (blocks <= 1) return dim;
+  const int64_t len = (dim + blocks - 1) / blocks;
+  return (len + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+}
 
 inline void cblas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                        const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
@@ -220,11 +237,7 @@ void split_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
     return;
   }
   const bool by_columns = N >= M;
-  const int64_t dim = by_columns ? N : M;
-  const double work_per_line = work / double(dim);
-  int64_t len = int64_t(kBlockWork / work_per_line) + 1;
-  if ((dim + len - 1) / len > kMaxBlocks) len = (dim + kMaxBlocks - 1) / kMaxBlocks;
-  len = (len + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+  const int64_t len = block_lines(work, by_columns ? N : M);
   if (by_columns) {
     // C[:, b:e] = op(A) · op(B)[:, b:e]; op(B)'s columns b.. start at B + b (B is K×N) or B + b·ldb (Bᵀ).
     parallel_for(N, len, [&](int64_t b, int64_t e) {
