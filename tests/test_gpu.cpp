@@ -17,6 +17,7 @@
 #include "kernels/device.h"
 #include "kernels/philox.h"
 #include "losses/segmentation.h"
+#include "nets/harness/family.h"
 #include "nets/gcn/model.h"
 #include "optim/adam.h"
 #include "tensor/autograd.h"
@@ -146,6 +147,23 @@ TEST_CASE("gpu: the caching allocator reuses freed blocks and keeps exact statis
   s = device::mem_stats(dev);
   CHECK(s.cached_bytes == s.current_bytes);
   CHECK(s.current_bytes == s0.current_bytes);
+}
+
+TEST_CASE("gpu: a batch's host. keys stay on the CPU, the rest moves to the device") {
+  // The redraw encoder's step reads its labels from "host.design": a device copy would make it
+  // wait for the GPU every step (nets/harness/family.h).
+  if (device::cuda_device_count() == 0) {
+    MESSAGE("skipped: no GPU answered");
+    return;
+  }
+  harness::Batch b{{"x", Tensor::ones({2, 3})}, {"host.labels", Tensor::from_vector_i32({4, 7}, {2})}};
+  const harness::Batch on = harness::batch_to_device(b, Device::cuda(0));
+  CHECK(on.at("x").is_cuda());
+  CHECK(on.at("host.labels").device().is_cpu());
+  CHECK(on.at("host.labels").to_vector_i32() == std::vector<int32_t>{4, 7});
+  CHECK(harness::is_host_key("host.design"));
+  CHECK_FALSE(harness::is_host_key("design"));
+  CHECK_FALSE(harness::is_host_key("x.host."));
 }
 
 TEST_CASE("gpu: a GCN training step run twice from one seed is bit-identical") {

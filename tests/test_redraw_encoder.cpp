@@ -228,9 +228,11 @@ TEST_CASE("redraw encoder: make_batch is pure in (seed, step), designs × sample
   auto fam2 = make_encoder_family(cfg, Device::cpu(), true);
   for (int64_t step : {0, 1, 5}) {
     harness::Batch a = fam->make_batch(step), b = fam2->make_batch(step);
-    for (const char* k : {"x", "refs", "design", "production"}) CHECK_MESSAGE(test::same_bytes(a.at(k), b.at(k)), k);
+    for (const char* k : {"x", "refs", "design", "host.design", "production"})
+      CHECK_MESSAGE(test::same_bytes(a.at(k), b.at(k)), k);
     CHECK(a.at("x").shape() == Shape{8, 3, 32, 32});
     CHECK(a.at("refs").shape() == Shape{8, 1, 3, 32, 32});
+    CHECK(test::same_bytes(a.at("host.design"), a.at("design")));  // the labels the step mines with, kept on the host
     const std::vector<int32_t> d = a.at("design").to_vector_i32(), p = a.at("production").to_vector_i32();
     for (int32_t v : p) CHECK(v / 2 < 2);  // production 2 (ids 4, 5: its two colour variants) is held out
     for (size_t i = 0; i < d.size(); i += 2) CHECK(d[i] == d[i + 1]);  // samples per design together

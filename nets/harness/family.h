@@ -48,8 +48,14 @@
 namespace sakuga::harness {
 
 // A batch: named tensors, built on the CPU by make_batch and moved to the run's device by the
-// harness before step() sees it.
+// harness before step() sees it — except those whose key starts with kHostKeyPrefix ("host."),
+// which stay on the CPU: what a step needs on the host (labels that pick triplets, say) without
+// reading it back from the device, which would wait for the GPU every step.
 using Batch = std::map<std::string, Tensor>;
+inline constexpr const char* kHostKeyPrefix = "host.";
+inline bool is_host_key(const std::string& key) { return key.rfind(kHostKeyPrefix, 0) == 0; }
+// The batch on `dev` (its host keys left on the CPU); non-blocking uploads.
+Batch batch_to_device(const Batch& b, Device dev);
 
 struct NetworkPart {
   std::string name, prefix;

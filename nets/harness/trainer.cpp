@@ -290,17 +290,17 @@ auto keeping_modes(Parts& parts, F&& f) {
 Batch pinned(Batch b, Device dev) {
   if (dev.is_cuda())
     for (auto& [k, t] : b)
-      if (t.defined() && !t.is_cuda()) t = t.pin_memory();
+      if (t.defined() && !t.is_cuda() && !is_host_key(k)) t = t.pin_memory();
   return b;
 }
 
-Batch to_device(const Batch& b, Device dev) {
+}  // namespace
+
+Batch batch_to_device(const Batch& b, Device dev) {
   Batch out;
-  for (const auto& [k, t] : b) out[k] = t.defined() ? t.to(dev, /*non_blocking=*/true) : t;
+  for (const auto& [k, t] : b) out[k] = t.defined() && !is_host_key(k) ? t.to(dev, /*non_blocking=*/true) : t;
   return out;
 }
-
-}  // namespace
 
 class Trainer {
  public:
@@ -613,7 +613,7 @@ RunSummary Trainer::run() {
         for (const auto& [k, v] : n.module->state_dict()) weights[n.prefix + k] = v;
       io::save_safetensors(dump_file + ".weights.safetensors", weights);
     }
-    Batch batch = to_device(batches.next(), dev);
+    Batch batch = batch_to_device(batches.next(), dev);
     {
       RankScope scope(parts_, rank_, world_, train_.sync_bn && world_ > 1 ? comm_ : nullptr);
       family_.step(batch, ctx);
@@ -674,7 +674,7 @@ class BenchRunner {
     std::vector<StageTiming> out;
     for (const Stage& stage : parts.stages()) {
       family.begin_stage(stage);
-      const Batch batch = to_device(family.make_batch(stage.first_step), dev);
+      const Batch batch = batch_to_device(family.make_batch(stage.first_step), dev);
       StepContext ctx;
       ctx.total_ = parts.total_steps();
       ctx.stage_ = &stage;
