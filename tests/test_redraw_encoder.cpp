@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -221,6 +222,21 @@ TEST_CASE("redraw encoder: E's shape, unit rows and the affine map A = 1 + tanh(
 }  // TEST_SUITE
 
 TEST_SUITE("data") {
+
+TEST_CASE("redraw encoder: a data-parallel run needs whole designs, two at least, in every rank's slice") {
+  const Config cfg = tiny();  // 4 designs per batch × 2 samples
+  auto fam = make_encoder_family(cfg, Device::cpu(), true);
+  REQUIRE(fam->batch_size() == 8);
+  CHECK_NOTHROW(fam->check_data_parallel(2));  // 2 designs (4 crops) per rank
+  CHECK_ERROR(fam->check_data_parallel(4), "encoder.designs_per_batch");  // one design per rank: no negatives
+  CHECK_ERROR(fam->check_data_parallel(3), "must split into 3 equal groups");
+  // Rank slices of make_batch_slice hold whole designs when the check passes.
+  const harness::Batch whole = fam->make_batch(3), half = fam->make_batch_slice(3, 4, 8);
+  const std::vector<int32_t> d = whole.at("host.design").to_vector_i32(), h = half.at("host.design").to_vector_i32();
+  CHECK(h == std::vector<int32_t>(d.begin() + 4, d.end()));
+  CHECK(std::set<int32_t>(h.begin(), h.end()).size() == 2);
+  for (int32_t v : h) CHECK(std::count(d.begin(), d.begin() + 4, v) == 0);
+}
 
 TEST_CASE("redraw encoder: make_batch is pure in (seed, step), designs × samples from seen productions only") {
   const Config cfg = tiny();

@@ -175,6 +175,10 @@ class Family {
   virtual int64_t batch_size() const { return 1; }
   // The same for one stage, where stages differ (gadn's C2 pre-training).
   virtual int64_t stage_batch_size(const Stage& stage) const { return batch_size(); }
+  // Called once at the start of a data-parallel run of `world` > 1 ranks, after the check that
+  // every stage's batch splits evenly: a family whose step needs more of each rank's slice
+  // (whole groups of samples, say) throws sakuga::Error naming the config keys.
+  virtual void check_data_parallel(int world) const {}
   // Extra state of the family kept in checkpoints (restored before the first resumed step).
   virtual Json state() const { return nullptr; }
   virtual void load_state(const Json& state) {}

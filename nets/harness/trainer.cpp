@@ -392,6 +392,7 @@ void Trainer::setup_ranks() {
     SAKUGA_CHECK(b % world_ == 0, "data-parallel over ", world_, " ranks: stage '", s.name, "' has a global batch of ",
                  b, " (data.batch), which does not split evenly; use a multiple of ", world_);
   }
+  family_.check_data_parallel(world_);
 }
 
 // This rank's slice of the step's global batch.

@@ -405,6 +405,16 @@ class EncoderFamily : public harness::Family {
   }
 
   int64_t batch_size() const override { return int64_t(batch_designs_) * s_.samples_per_design; }
+  // Each rank mines its triplets within its own slice of the batch (no embeddings cross ranks):
+  // the slice must hold whole designs (the batch is designs × samples_per_design, a design's
+  // samples together) and two of them at least, or a rank would have no negatives. The loss
+  // is then the mean over the ranks of each slice's triplet loss, not the one-process loss.
+  void check_data_parallel(int world) const override {
+    SAKUGA_CHECK(batch_designs_ % world == 0 && batch_designs_ / world >= 2, "data-parallel over ", world,
+                 " ranks: the redraw encoder mines triplets within each rank's slice, so its ", batch_designs_,
+                 " designs per batch (encoder.designs_per_batch, at most the designs in the data) must split into ",
+                 world, " equal groups of at least 2 designs; use a multiple of ", world, " that is at least ", 2 * world);
+  }
 
   // Designs × samples of seen productions; each sample's references are other training crops
   // of its production. Pure in (train.seed, step).
