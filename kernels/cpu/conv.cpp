@@ -181,21 +181,26 @@ void scatter_images(const T* block, int64_t m, int64_t rows, int64_t P, T* dst, 
 // The three passes over batches of m images (images_per_gemm > 1; whole images, no row tiles).
 // One GEMM per batch and group; the results equal the per-image passes' up to the order of
 // the filter gradient's sum over images.
+// f(n0, m, gi): images [n0, n0 + m) of group gi, m ≤ nb.
+template <class F>
+void each_image_batch(const ConvGeometry& g, int64_t nb, F&& f) {
+  for (int64_t n0 = 0; n0 < g.n; n0 += nb)
+    for (int64_t gi = 0; gi < g.groups; ++gi) f(n0, std::min(nb, g.n - n0), gi);
+}
+
 template <class T>
 void forward_batched(const ConvGeometry& g, int64_t nb, const T* x, const T* w, T* y) {
   const int64_t cin = g.c_in_g(), cout = g.c_out_g(), K = cin * g.kh * g.kw, P = g.ho * g.wo;
   const int64_t x_img = g.c_in * g.h * g.w, y_img = g.c_out * P;
   T* col = scratch<T>(size_t(K * nb * P));
   T* yb = scratch<T, 1>(size_t(cout * nb * P));
-  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-    const int64_t m = std::min(nb, g.n - n0), cols = m * P;
-    for (int64_t gi = 0; gi < g.groups; ++gi) {
-      im2col(g, x + n0 * x_img + gi * cin * g.h * g.w, x_img, m, 0, g.ho, col, cols);
-      // yb (cout, m·P) = W_g (cout, K) · col (K, m·P)
-      gemm(false, false, cout, cols, K, T(1), w + gi * cout * K, K, col, cols, T(0), yb, cols);
-      scatter_images(yb, m, cout, P, y + n0 * y_img + gi * cout * P, y_img);
-    }
-  }
+  each_image_batch(g, nb, [&](int64_t n0, int64_t m, int64_t gi) {
+    const int64_t cols = m * P;
+    im2col(g, x + n0 * x_img + gi * cin * g.h * g.w, x_img, m, 0, g.ho, col, cols);
+    // yb (cout, m·P) = W_g (cout, K) · col (K, m·P)
+    gemm(false, false, cout, cols, K, T(1), w + gi * cout * K, K, col, cols, T(0), yb, cols);
+    scatter_images(yb, m, cout, P, y + n0 * y_img + gi * cout * P, y_img);
+  });
 }
 
 template <class T>
@@ -205,15 +210,13 @@ void backward_data_batched(const ConvGeometry& g, int64_t nb, const T* gy, const
   std::fill(gx, gx + g.n * x_img, T(0));
   T* gcol = scratch<T>(size_t(K * nb * P));
   T* gyb = scratch<T, 1>(size_t(cout * nb * P));
-  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-    const int64_t m = std::min(nb, g.n - n0), cols = m * P;
-    for (int64_t gi = 0; gi < g.groups; ++gi) {
-      gather_images(gy + n0 * y_img + gi * cout * P, y_img, m, cout, P, gyb);
-      // gcol (K, m·P) = W_gᵀ (K, cout) · gyb (cout, m·P)
-      gemm(true, false, K, cols, cout, T(1), w + gi * cout * K, K, gyb, cols, T(0), gcol, cols);
-      col2im_add(g, gcol, cols, m, 0, g.ho, gx + n0 * x_img + gi * cin * g.h * g.w, x_img);
-    }
-  }
+  each_image_batch(g, nb, [&](int64_t n0, int64_t m, int64_t gi) {
+    const int64_t cols = m * P;
+    gather_images(gy + n0 * y_img + gi * cout * P, y_img, m, cout, P, gyb);
+    // gcol (K, m·P) = W_gᵀ (K, cout) · gyb (cout, m·P)
+    gemm(true, false, K, cols, cout, T(1), w + gi * cout * K, K, gyb, cols, T(0), gcol, cols);
+    col2im_add(g, gcol, cols, m, 0, g.ho, gx + n0 * x_img + gi * cin * g.h * g.w, x_img);
+  });
 }
 
 template <class T>
@@ -223,15 +226,13 @@ void backward_filter_batched(const ConvGeometry& g, int64_t nb, const T* x, cons
   std::fill(gw, gw + g.c_out * K, T(0));
   T* col = scratch<T>(size_t(K * nb * P));
   T* gyb = scratch<T, 1>(size_t(cout * nb * P));
-  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-    const int64_t m = std::min(nb, g.n - n0), cols = m * P;
-    for (int64_t gi = 0; gi < g.groups; ++gi) {
-      im2col(g, x + n0 * x_img + gi * cin * g.h * g.w, x_img, m, 0, g.ho, col, cols);
-      gather_images(gy + n0 * y_img + gi * cout * P, y_img, m, cout, P, gyb);
-      // gW_g (cout, K) += gyb (cout, m·P) · colᵀ (m·P, K)
-      gemm(false, true, cout, K, cols, T(1), gyb, cols, col, cols, T(1), gw + gi * cout * K, K);
-    }
-  }
+  each_image_batch(g, nb, [&](int64_t n0, int64_t m, int64_t gi) {
+    const int64_t cols = m * P;
+    im2col(g, x + n0 * x_img + gi * cin * g.h * g.w, x_img, m, 0, g.ho, col, cols);
+    gather_images(gy + n0 * y_img + gi * cout * P, y_img, m, cout, P, gyb);
+    // gW_g (cout, K) += gyb (cout, m·P) · colᵀ (m·P, K)
+    gemm(false, true, cout, K, cols, T(1), gyb, cols, col, cols, T(1), gw + gi * cout * K, K);
+  });
 }
 
 }  // namespace
